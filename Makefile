@@ -1,0 +1,13 @@
+# cpts_snp — the two commands of the README.
+#   make run    set everything up (idempotent) and start desk + portal on http://localhost:8000 with demo data
+#   make test   build what is missing, refresh the test site and run the whole test suite
+.PHONY: setup run test
+
+setup:
+	@bash scripts/setup.sh
+
+run:
+	@bash scripts/run.sh
+
+test:
+	@bash scripts/test.sh $(ARGS)

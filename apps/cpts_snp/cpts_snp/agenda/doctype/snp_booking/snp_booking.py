@@ -1,0 +1,65 @@
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import get_datetime, getdate, now_datetime, today
+
+from cpts_snp.exceptions import InvalidStatusChangeError
+from cpts_snp.rules.slots import can_change_booking_status, outcome_needs_start_passed
+from cpts_snp.services.booking import claim_slot, sync_slot_status
+
+
+class SNPBooking(Document):
+	def before_insert(self):
+		self.status = "Booked"
+		self.booked_by = frappe.session.user
+		claim_slot(self)
+
+	def validate(self):
+		self.validate_patient()
+		if not self.is_new():
+			self.validate_slot_unchanged()
+			self.validate_status_change()
+		self.active_slot = None if self.status == "Cancelled" else self.slot
+
+	def after_insert(self):
+		sync_slot_status(self)
+
+	def on_update(self):
+		if not self.is_new() and self.has_value_changed("status"):
+			sync_slot_status(self)
+
+	def on_trash(self):
+		if self.status != "Cancelled":
+			frappe.throw(_("Cancel booking {0} before deleting it").format(self.name), InvalidStatusChangeError)
+
+	def validate_patient(self):
+		self.patient_last_name = (self.patient_last_name or "").strip()
+		self.patient_first_name = (self.patient_first_name or "").strip()
+		if self.patient_date_of_birth and getdate(self.patient_date_of_birth) > getdate(today()):
+			frappe.throw(_("The patient's date of birth cannot be in the future"))
+
+	def validate_slot_unchanged(self):
+		if self.has_value_changed("slot"):
+			frappe.throw(
+				_("A booking cannot be moved to another slot: cancel it and book the new slot"),
+				InvalidStatusChangeError,
+			)
+
+	def validate_status_change(self):
+		before = self.get_doc_before_save().status
+		if not can_change_booking_status(before, self.status):
+			frappe.throw(
+				_("A booking cannot go from {0} to {1}").format(_(before), _(self.status)),
+				InvalidStatusChangeError,
+			)
+		if (
+			before != self.status
+			and outcome_needs_start_passed(self.status)
+			and get_datetime(self.slot_start) > now_datetime()
+		):
+			frappe.throw(
+				_("The outcome of a consultation can only be recorded once it has started"),
+				InvalidStatusChangeError,
+			)
+		if self.status == "Cancelled" and not (self.cancellation_reason or "").strip():
+			frappe.throw(_("Please give the reason for the cancellation"), InvalidStatusChangeError)

@@ -1,0 +1,79 @@
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import cint, get_datetime
+
+from cpts_snp.exceptions import (
+	InactiveProfessionalError,
+	InvalidDurationError,
+	InvalidStatusChangeError,
+	SlotLockedError,
+)
+from cpts_snp.rules.slots import MANUAL_SLOT_STATUSES, MAX_DURATION, MIN_DURATION, is_valid_duration, slot_end
+from cpts_snp.services.slots import assert_no_overlap
+
+
+class SNPSlot(Document):
+	def validate(self):
+		self.validate_duration()
+		self.set_end()
+		self.validate_booked_slot_not_moved()
+		self.validate_status_change()
+		if self.is_new() or self.has_value_changed("starts_at") or self.has_value_changed("professional"):
+			self.validate_professional_active()
+		if self.status != "Cancelled":
+			assert_no_overlap(self)
+
+	def on_trash(self):
+		if self.status in ("Booked", "Honoured", "No-show"):
+			frappe.throw(
+				_("Slot {0} has a booking and cannot be deleted: cancel the booking first").format(self.name),
+				SlotLockedError,
+			)
+
+	def validate_duration(self):
+		self.duration = cint(self.duration)
+		if not is_valid_duration(self.duration):
+			frappe.throw(
+				_("The duration of a slot must be between {0} and {1} minutes").format(MIN_DURATION, MAX_DURATION),
+				InvalidDurationError,
+				title=_("Invalid duration"),
+			)
+
+	def set_end(self):
+		self.ends_at = slot_end(get_datetime(self.starts_at), self.duration)
+
+	def validate_booked_slot_not_moved(self):
+		if self.is_new() or self.flags.from_booking:
+			return
+		if self.get_doc_before_save().status in ("Booked", "Honoured", "No-show") and any(
+			self.has_value_changed(field) for field in ("professional", "starts_at", "duration")
+		):
+			frappe.throw(
+				_("Slot {0} is booked: it cannot be moved. Cancel the booking first.").format(self.name),
+				SlotLockedError,
+			)
+
+	def validate_status_change(self):
+		"""Booked, honoured and no-show follow the booking; by hand a slot is only offered or withdrawn."""
+		if self.flags.from_booking:
+			return
+		before = None if self.is_new() else self.get_doc_before_save().status
+		if self.is_new() and self.status != "Available":
+			self.status = "Available"
+		if before is None or before == self.status:
+			return
+		if before not in MANUAL_SLOT_STATUSES or self.status not in MANUAL_SLOT_STATUSES:
+			frappe.throw(
+				_("The status of slot {0} follows its booking: change the booking instead").format(self.name),
+				InvalidStatusChangeError,
+			)
+
+	def validate_professional_active(self):
+		if not frappe.db.get_value("SNP Professional", self.professional, "active"):
+			frappe.throw(
+				_("{0} is not an active professional of the CPTS and cannot publish slots").format(
+					frappe.db.get_value("SNP Professional", self.professional, "full_name") or self.professional
+				),
+				InactiveProfessionalError,
+			)

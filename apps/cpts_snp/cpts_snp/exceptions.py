@@ -1,0 +1,39 @@
+"""Typed refusals of the app: each is a ValidationError, so the desk and the API show its translated message."""
+
+import frappe
+
+
+class InvalidRPPSError(frappe.ValidationError):
+	pass
+
+
+class InvalidPhoneError(frappe.ValidationError):
+	pass
+
+
+class InvalidCodeError(frappe.ValidationError):
+	pass
+
+
+class InvalidDurationError(frappe.ValidationError):
+	pass
+
+
+class SlotOverlapError(frappe.ValidationError):
+	pass
+
+
+class InactiveProfessionalError(frappe.ValidationError):
+	pass
+
+
+class SlotLockedError(frappe.ValidationError):
+	"""A slot with a booking cannot be moved, withdrawn or deleted."""
+
+
+class SlotUnavailableError(frappe.ValidationError):
+	"""The slot was taken (or withdrawn) before this booking."""
+
+
+class InvalidStatusChangeError(frappe.ValidationError):
+	pass

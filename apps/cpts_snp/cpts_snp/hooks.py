@@ -1,0 +1,32 @@
+app_name = "cpts_snp"
+app_title = "CPTS SNP"
+app_publisher = "CPTS SNP contributors"
+app_description = "Back-office of a French CPTS: shared SNP agenda, telesecretariat, doctors' portal, indemnities"
+app_email = "dev@cpts-snp.example"
+app_license = "agpl-3.0"
+
+# Roles of the app, with their desk access (doctors are website users).
+fixtures = [
+	{
+		"dt": "Role",
+		"filters": [["role_name", "in", ["Coordinateur CPTS", "Télésecrétaire", "Médecin SNP"]]],
+	},
+]
+
+after_install = "cpts_snp.setup.install.after_install"
+after_migrate = "cpts_snp.setup.install.after_migrate"
+
+doctype_js = {}
+
+# Record-level rules: one function per doctype, all in cpts_snp.permissions, so the desk list,
+# /api/resource, reports and the portal see the same rule.
+permission_query_conditions = {
+	"SNP Professional": "cpts_snp.permissions.professional_query",
+	"SNP Slot": "cpts_snp.permissions.slot_query",
+	"SNP Booking": "cpts_snp.permissions.booking_query",
+}
+has_permission = {
+	"SNP Professional": "cpts_snp.permissions.professional_has_permission",
+	"SNP Slot": "cpts_snp.permissions.slot_has_permission",
+	"SNP Booking": "cpts_snp.permissions.booking_has_permission",
+}

@@ -1,0 +1,42 @@
+"""French identifiers: RPPS numbers, INSEE and postal codes, phone numbers. Pure functions, no database."""
+
+import re
+
+import phonenumbers
+
+RPPS_PATTERN = re.compile(r"^\d{11}$")
+INSEE_PATTERN = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+POSTAL_CODE_PATTERN = re.compile(r"^\d{5}$")
+
+
+def clean_rpps(value: str | None) -> str:
+	"""The RPPS number as typed, without spaces (people copy it as "10 003 456 789")."""
+	return re.sub(r"\s", "", value or "")
+
+
+def is_valid_rpps(value: str) -> bool:
+	"""An RPPS number is exactly 11 digits."""
+	return bool(RPPS_PATTERN.match(value))
+
+
+def is_valid_insee_code(value: str) -> bool:
+	"""An INSEE commune code: 5 digits, or 2A/2B and 3 digits in Corsica."""
+	return bool(INSEE_PATTERN.match(value.upper()))
+
+
+def is_valid_postal_code(value: str) -> bool:
+	return bool(POSTAL_CODE_PATTERN.match(value))
+
+
+def normalise_phone(value: str, region: str = "FR") -> str | None:
+	"""The phone number in international format ("+33 6 12 34 56 78"), or None when it is not a valid number.
+
+	National French numbers ("06 12 34 56 78") are read as French; numbers with a country code keep it.
+	"""
+	try:
+		number = phonenumbers.parse(value, region)
+	except phonenumbers.NumberParseException:
+		return None
+	if not phonenumbers.is_valid_number(number):
+		return None
+	return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -1,0 +1,48 @@
+"""Slot arithmetic and the life cycle of slots and bookings. Pure functions, no database."""
+
+from datetime import datetime, timedelta
+
+MIN_DURATION = 5  # minutes
+MAX_DURATION = 240
+
+# Booking status -> status of its slot. A cancelled booking frees the slot when it is still to come.
+SLOT_STATUS_FOR_BOOKING = {"Booked": "Booked", "Honoured": "Honoured", "No-show": "No-show"}
+
+# Booking status transitions; a cancellation is final, honoured and no-show can be corrected.
+BOOKING_TRANSITIONS = {
+	"Booked": {"Honoured", "No-show", "Cancelled"},
+	"Honoured": {"No-show"},
+	"No-show": {"Honoured"},
+	"Cancelled": set(),
+}
+
+# Slot statuses a person may set by hand; the others follow the slot's booking.
+MANUAL_SLOT_STATUSES = {"Available", "Cancelled"}
+
+
+def slot_end(start: datetime, duration_minutes: int) -> datetime:
+	return start + timedelta(minutes=duration_minutes)
+
+
+def is_valid_duration(duration_minutes: int) -> bool:
+	return MIN_DURATION <= duration_minutes <= MAX_DURATION
+
+
+def overlaps(start_a: datetime, end_a: datetime, start_b: datetime, end_b: datetime) -> bool:
+	"""Half-open intervals: a slot ending at 10:00 does not overlap one starting at 10:00."""
+	return start_a < end_b and start_b < end_a
+
+
+def can_change_booking_status(old: str, new: str) -> bool:
+	return old == new or new in BOOKING_TRANSITIONS.get(old, set())
+
+
+def slot_status_for_booking(booking_status: str, slot_start: datetime, now: datetime) -> str:
+	if booking_status in SLOT_STATUS_FOR_BOOKING:
+		return SLOT_STATUS_FOR_BOOKING[booking_status]
+	return "Available" if slot_start > now else "Cancelled"
+
+
+def outcome_needs_start_passed(booking_status: str) -> bool:
+	"""Honoured and no-show can only be recorded once the consultation time has come."""
+	return booking_status in ("Honoured", "No-show")

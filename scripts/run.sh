@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `make run`: setup, then start the bench (web, socketio, workers, scheduler, redis) in the foreground.
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+cat <<MSG
+
+  cpts_snp is starting on http://localhost:$WEB_PORT  (desk: /app, doctors' portal: /snp)
+
+  Administrator      Administrator / $ADMIN_PASSWORD
+  Coordinatrice      coordination@cpts-demo.fr / demo-cpts-2026
+  Télésecrétaire     telesecretariat@cpts-demo.fr / demo-cpts-2026
+  Médecin            dr.martin@cpts-demo.fr / demo-cpts-2026
+
+  Stop with Ctrl+C.
+MSG
+cd "$ROOT"
+exec bench start

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# `make setup`: everything the demo needs, idempotent. See scripts/lib.sh for the settings.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DEMO_SITE=${DEMO_SITE:-cpts.localhost}
+ADMIN_PASSWORD=${ADMIN_PASSWORD:-admin}
+
+started=$(date +%s)
+ensure_bench
+ensure_site "$DEMO_SITE" "$ADMIN_PASSWORD"
+bench use "$DEMO_SITE" >/dev/null
+# The demo loader is idempotent: it only adds what is missing.
+bench --site "$DEMO_SITE" execute cpts_snp.demo.loader.load >/dev/null
+log "Setup done in $(( $(date +%s) - started )) s"

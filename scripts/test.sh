@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `make test`: build the bench if needed, create or refresh the test site, run the whole pytest suite.
+# Extra arguments go to pytest (e.g. `make test ARGS="-k booking"`).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+TEST_SITE=${TEST_SITE:-test.localhost}
+
+ensure_bench
+ensure_site "$TEST_SITE" admin
+bench --site "$TEST_SITE" set-config allow_tests true >/dev/null
+cd "$ROOT"
+export CPTS_TEST_SITE=$TEST_SITE
+exec "$ENV_DIR/bin/python" -m pytest "$@"
