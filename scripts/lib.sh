@@ -293,13 +293,33 @@ ensure_bench() {
 # ---------------------------------------------------------------------------------------------------------
 # Sites
 # ---------------------------------------------------------------------------------------------------------
-# ensure_site SITE ADMIN_PASSWORD: create the site with cpts_snp when absent, migrate it when the app changed.
+# The database of a site is named after the site and this checkout, so two checkouts on one machine (a
+# developer's and CI's) never overwrite each other's sites.
+site_db_name() { printf '_%s' "$(printf '%s' "$ROOT:$1" | sha1sum | cut -c1-15)"; }
+
+# True when the site's own database account can open its database (a site folder can outlive its database).
+site_db_ok() {
+	"$ENV_DIR/bin/python" - "$ROOT/sites/$1/site_config.json" "$DB_HOST" "$DB_PORT" <<-'EOF' >/dev/null 2>&1
+		import json, sys
+		import pymysql
+		conf = json.load(open(sys.argv[1]))
+		pymysql.connect(host=sys.argv[2], port=int(sys.argv[3]), user=conf.get("db_user") or conf["db_name"],
+		    password=conf["db_password"], database=conf["db_name"]).close()
+	EOF
+}
+
+# ensure_site SITE ADMIN_PASSWORD: create the site with cpts_snp when absent (or when its database is gone),
+# migrate it when Frappe or the app changed.
 ensure_site() {
 	local site=$1 admin_password=$2
+	if [ -f "$ROOT/sites/$site/site_config.json" ] && ! site_db_ok "$site"; then
+		log "The database of $site is not reachable: recreating the site"
+		rm -rf "${ROOT:?}/sites/$site"
+	fi
 	if [ ! -f "$ROOT/sites/$site/site_config.json" ]; then
 		log "Creating site $site"
 		rm -f "$STATE/site-$site"
-		bench new-site "$site" --force --no-mariadb-socket \
+		bench new-site "$site" --force --no-mariadb-socket --db-name "$(site_db_name "$site")" \
 			--db-root-username "$DB_ADMIN_USER" --db-root-password "$(db_admin_password)" \
 			--admin-password "$admin_password" --install-app cpts_snp >"$ROOT/logs/new-site-$site.log" 2>&1 ||
 			{ tail -n 40 "$ROOT/logs/new-site-$site.log"; rm -rf "${ROOT:?}/sites/$site"; die "could not create site $site"; }

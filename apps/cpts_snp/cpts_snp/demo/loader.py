@@ -35,7 +35,7 @@ PROFESSIONALS = [
 
 # email, first name, last name, roles, desk user
 USERS = [
-	("coordination@cpts-demo.fr", "Camille", "Coordination", ["Coordinateur CPTS"], True),
+	("coordination@cpts-demo.fr", "Camille", "Coordination", ["Coordinateur CPTS", "System Manager"], True),
 	("telesecretariat@cpts-demo.fr", "Léa", "Accueil", ["Télésecrétaire"], True),
 	("dr.martin@cpts-demo.fr", "Claire", "Martin", ["Médecin SNP"], False),
 	("dr.bernard@cpts-demo.fr", "Thomas", "Bernard", ["Médecin SNP"], False),
@@ -63,9 +63,9 @@ def load():
 	for email, first, last, roles, desk in USERS:
 		ensure_user(email, first, last, roles, desk)
 	professionals = [ensure_professional(*row) for row in PROFESSIONALS]
-	slots = ensure_week_of_slots(professionals)
-	if not frappe.db.count("SNP Booking"):
-		book_some(slots)
+	ensure_week_of_slots(professionals)
+	if not frappe.db.count("SNP Booking", {"professional": ["in", professionals]}):
+		book_some(professionals)
 	frappe.db.commit()
 
 
@@ -113,7 +113,6 @@ def ensure_professional(last_name, first_name, rpps, profession, sector, user):
 
 def ensure_week_of_slots(professionals):
 	"""Two to four slots per professional over yesterday and the next six days."""
-	created = []
 	start_day = getdate(add_days(today(), -1))
 	for index, professional in enumerate(professionals):
 		for offset in range(7):
@@ -123,7 +122,7 @@ def ensure_week_of_slots(professionals):
 			starts_at = datetime.combine(day, SLOT_TIMES[(offset + index) % len(SLOT_TIMES)])
 			if frappe.db.exists("SNP Slot", {"professional": professional, "starts_at": starts_at}):
 				continue
-			doc = frappe.get_doc(
+			frappe.get_doc(
 				{
 					"doctype": "SNP Slot",
 					"professional": professional,
@@ -132,12 +131,16 @@ def ensure_week_of_slots(professionals):
 					"modality": "Teleconsultation" if (offset + index) % 5 == 4 else "Office",
 				}
 			).insert()
-			created.append(doc)
-	return created
 
 
-def book_some(slots):
-	"""Book every third slot as the demo telesecretary; past ones get their outcome."""
+def book_some(professionals):
+	"""Book every third free slot as the demo telesecretary; past ones get their outcome."""
+	slots = frappe.get_all(
+		"SNP Slot",
+		filters={"professional": ["in", professionals], "status": "Available"},
+		fields=["name", "starts_at"],
+		order_by="starts_at asc, name asc",
+	)
 	previous_user = frappe.session.user
 	frappe.set_user("telesecretariat@cpts-demo.fr")
 	try:

@@ -11,7 +11,8 @@ def assert_no_overlap(slot) -> None:
 	"""Refuse a slot that overlaps another non-cancelled slot of the same professional.
 
 	The professional's row is locked first, so two slots of one professional created at the same moment
-	are checked one after the other.
+	are checked one after the other; the check itself is a locking read, which sees the rows committed by
+	the transaction we waited for (a plain SELECT would read this transaction's older snapshot).
 	"""
 	frappe.db.get_value("SNP Professional", slot.professional, "name", for_update=True)
 	Slot = frappe.qb.DocType("SNP Slot")
@@ -24,6 +25,7 @@ def assert_no_overlap(slot) -> None:
 		.where(Slot.starts_at < slot.ends_at)
 		.where(Slot.ends_at > slot.starts_at)
 		.limit(1)
+		.for_update()
 		.run(as_dict=True)
 	)
 	if clash:

@@ -28,6 +28,9 @@ def complete_setup_wizard():
 		from frappe.desk.page.setup_wizard.setup_wizard import setup_complete
 
 		setup_complete(SETUP_WIZARD_ARGS)
+	# Frappe alone keeps no default currency; the CPTS pays indemnities in euros.
+	frappe.db.set_value("Currency", "EUR", "enabled", 1)
+	frappe.db.set_default("currency", "EUR")
 	set_home_workspace("Administrator")
 	frappe.db.commit()
 

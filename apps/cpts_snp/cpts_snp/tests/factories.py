@@ -1,0 +1,99 @@
+"""Builders of test records. Every builder gives unique identifiers, so tests never collide with each other,
+with the demo data or with an earlier run."""
+
+import random
+import string
+from contextlib import contextmanager
+from datetime import datetime, time, timedelta
+
+import frappe
+from frappe.utils import add_days, getdate, today
+from frappe.utils.password import update_password
+
+TEST_PASSWORD = "Test-cpts-2026!"
+
+
+def unique_suffix(length: int = 8) -> str:
+	return "".join(random.choices(string.ascii_lowercase + string.digits, k=length))
+
+
+def unique_rpps() -> str:
+	return "1" + "".join(random.choices(string.digits, k=10))
+
+
+def future_start(days: int = 30, hour: int = 10, minute: int = 0) -> datetime:
+	return datetime.combine(getdate(add_days(today(), days)), time(hour, minute))
+
+
+def make_sector(**values):
+	doc = frappe.get_doc({"doctype": "SNP Sector", "sector_name": "Secteur " + unique_suffix(), **values})
+	return doc.insert()
+
+
+def make_user(roles=("Médecin SNP",), desk_user: bool = False, password: str = TEST_PASSWORD):
+	email = f"test-{unique_suffix()}@cpts-test.fr"
+	user = frappe.get_doc(
+		{
+			"doctype": "User",
+			"email": email,
+			"first_name": "Test",
+			"last_name": email.split("@")[0],
+			"send_welcome_email": 0,
+			"user_type": "System User" if desk_user else "Website User",
+		}
+	).insert()
+	user.add_roles(*roles)
+	update_password(email, password)
+	return email
+
+
+def make_professional(user: str | None = None, **values):
+	doc = frappe.get_doc(
+		{
+			"doctype": "SNP Professional",
+			"last_name": "Testeur-" + unique_suffix(4),
+			"first_name": "Jeanne",
+			"rpps": unique_rpps(),
+			"user": user,
+			"active": 1,
+			**values,
+		}
+	)
+	return doc.insert()
+
+
+def make_slot(professional: str, starts_at: datetime | None = None, duration: int = 20, **values):
+	doc = frappe.get_doc(
+		{
+			"doctype": "SNP Slot",
+			"professional": professional,
+			"starts_at": starts_at or future_start(),
+			"duration": duration,
+			**values,
+		}
+	)
+	return doc.insert()
+
+
+PATIENT = {
+	"patient_last_name": "Durand",
+	"patient_first_name": "Louise",
+	"patient_date_of_birth": "1987-03-12",
+	"patient_phone": "06 11 22 33 44",
+}
+
+
+def make_doctor():
+	"""A website user with the role Médecin SNP and his SNP Professional record."""
+	user = make_user()
+	return user, make_professional(user=user).name
+
+
+@contextmanager
+def as_user(user: str):
+	previous = frappe.session.user
+	frappe.set_user(user)
+	try:
+		yield
+	finally:
+		frappe.set_user(previous)

@@ -1,0 +1,100 @@
+"""Simultaneous requests cannot double-book a slot nor publish overlapping slots: the slot (or the
+professional) row is locked for the length of the transaction, the second request waits and is refused."""
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import frappe
+import pytest
+
+from cpts_snp.exceptions import SlotOverlapError, SlotUnavailableError
+from cpts_snp.services.booking import book_slot
+from cpts_snp.tests.factories import PATIENT, future_start, make_slot
+
+
+def race(actions, user="Administrator"):
+	site, sites_path = frappe.local.site, frappe.local.sites_path
+	barrier = threading.Barrier(len(actions))
+
+	def worker(action):
+		frappe.init(site=site, sites_path=sites_path)
+		try:
+			frappe.connect()
+			frappe.set_user(user)
+			frappe.local.lang = "fr"
+			barrier.wait(timeout=30)
+			try:
+				result = action()
+				time.sleep(0.4)  # keep the transaction (and its locks) open while the others try
+				frappe.db.commit()
+				return ("ok", result)
+			except Exception as e:
+				frappe.db.rollback()
+				return ("refused", e)
+		finally:
+			frappe.destroy()
+
+	with ThreadPoolExecutor(len(actions)) as pool:
+		return list(pool.map(worker, actions))
+
+
+def test_two_connections_booking_one_slot_at_the_same_moment_exactly_one_succeeds(committed):
+	slot = make_slot(committed.professional(), future_start(hour=10)).name
+	frappe.db.commit()
+
+	outcomes = race(
+		[
+			lambda: book_slot(slot, {**PATIENT, "patient_last_name": "Premier"}).name,
+			lambda: book_slot(slot, {**PATIENT, "patient_last_name": "Second"}).name,
+		]
+	)
+
+	assert sorted(kind for kind, _ in outcomes) == ["ok", "refused"]
+	refusal = next(value for kind, value in outcomes if kind == "refused")
+	assert isinstance(refusal, SlotUnavailableError)
+	assert "n'est plus disponible" in str(refusal)
+	assert frappe.db.count("SNP Booking", {"slot": slot}) == 1
+	assert frappe.db.get_value("SNP Slot", slot, "status") == "Booked"
+
+
+def test_two_connections_publishing_overlapping_slots_exactly_one_succeeds(committed):
+	professional = committed.professional()
+	frappe.db.commit()
+
+	outcomes = race(
+		[
+			lambda: make_slot(professional, future_start(hour=14), duration=30).name,
+			lambda: make_slot(professional, future_start(hour=14, minute=10), duration=30).name,
+		]
+	)
+
+	assert sorted(kind for kind, _ in outcomes) == ["ok", "refused"]
+	assert isinstance(next(v for k, v in outcomes if k == "refused"), SlotOverlapError)
+	assert frappe.db.count("SNP Slot", {"professional": professional}) == 1
+
+
+def test_parallel_http_bookings_of_one_slot_exactly_one_succeeds(server, http_login, committed):
+	telesecretaries = [committed.user(["Télésecrétaire"]) for _ in range(6)]
+	slot = make_slot(committed.professional(), future_start(hour=10)).name
+	frappe.db.commit()
+	sessions = [http_login(user) for user in telesecretaries]
+	barrier = threading.Barrier(len(sessions))
+
+	def post(session):
+		barrier.wait(timeout=30)
+		return session.post(
+			f"{server}/api/method/cpts_snp.api.booking.book",
+			data={**PATIENT, "slot": slot, "reason": "Fièvre"},
+			timeout=60,
+		)
+
+	with ThreadPoolExecutor(len(sessions)) as pool:
+		responses = list(pool.map(post, sessions))
+
+	codes = sorted(r.status_code for r in responses)
+	assert codes == [200] + [417] * (len(sessions) - 1), [r.text[:300] for r in responses]
+	for refused in (r for r in responses if r.status_code == 417):
+		assert "SlotUnavailableError" in refused.json()["exc_type"]
+		assert "n'est plus disponible" in refused.json()["_server_messages"]
+	assert frappe.db.count("SNP Booking", {"slot": slot}) == 1
