@@ -16,8 +16,6 @@ fixtures = [
 after_install = "cpts_snp.setup.install.after_install"
 after_migrate = "cpts_snp.setup.install.after_migrate"
 
-doctype_js = {}
-
 # Record-level rules: one function per doctype, all in cpts_snp.permissions, so the desk list,
 # /api/resource, reports and the portal see the same rule.
 permission_query_conditions = {

@@ -4,7 +4,7 @@ service). Every call runs with the caller's own permissions."""
 import frappe
 from frappe import _
 
-from cpts_snp.services.booking import PATIENT_FIELDS, book_slot
+from cpts_snp.services.booking import book_slot
 
 
 @frappe.whitelist(methods=["POST"])
@@ -19,7 +19,13 @@ def book(
 	channel: str = "Telesecretariat",
 ) -> dict:
 	"""Book a free slot for a patient; refused with a clear message when the slot was taken meanwhile."""
-	patient = {field: value for field, value in locals().items() if field in PATIENT_FIELDS}
+	patient = {
+		"patient_last_name": patient_last_name,
+		"patient_first_name": patient_first_name,
+		"patient_date_of_birth": patient_date_of_birth,
+		"patient_phone": patient_phone,
+		"patient_email": patient_email,
+	}
 	booking = book_slot(slot, patient, reason=reason, channel=channel)
 	return {"name": booking.name, "slot": booking.slot, "status": booking.status}
 

@@ -3,7 +3,8 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import get_datetime, getdate, now_datetime, today
 
-from cpts_snp.exceptions import InvalidStatusChangeError
+from cpts_snp.exceptions import InvalidPhoneError, InvalidStatusChangeError
+from cpts_snp.rules.identifiers import normalise_phone
 from cpts_snp.rules.slots import can_change_booking_status, outcome_needs_start_passed
 from cpts_snp.services.booking import claim_slot, sync_slot_status
 
@@ -37,6 +38,11 @@ class SNPBooking(Document):
 		self.patient_first_name = (self.patient_first_name or "").strip()
 		if self.patient_date_of_birth and getdate(self.patient_date_of_birth) > getdate(today()):
 			frappe.throw(_("The patient's date of birth cannot be in the future"))
+		if self.patient_phone:
+			phone = normalise_phone(self.patient_phone)
+			if not phone:
+				frappe.throw(_("Phone number {0} is not valid").format(self.patient_phone), InvalidPhoneError)
+			self.patient_phone = phone
 
 	def validate_slot_unchanged(self):
 		if self.has_value_changed("slot"):

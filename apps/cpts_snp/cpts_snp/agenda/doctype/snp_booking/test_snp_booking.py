@@ -116,6 +116,12 @@ def test_a_booking_cannot_be_moved_to_another_slot(slot):
 		booking.save()
 
 
+def test_the_patient_phone_is_normalised_and_a_bad_one_refused(slot):
+	with pytest.raises(frappe.ValidationError, match="n'est pas valide"):
+		book_slot(slot.name, {**PATIENT, "patient_phone": "06 11"})
+	assert book_slot(slot.name, PATIENT).patient_phone == "+33 6 11 22 33 44"
+
+
 def test_a_date_of_birth_in_the_future_is_refused(slot):
 	with pytest.raises(frappe.ValidationError, match="ne peut pas être dans le futur"):
 		book_slot(slot.name, {**PATIENT, "patient_date_of_birth": "2999-01-01"})
