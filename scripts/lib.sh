@@ -45,6 +45,10 @@ die() { printf '\033[1;31mERROR: %s\033[0m\n' "$*" >&2; exit 1; }
 
 mkdir -p "$STATE"
 
+# One setup at a time per checkout (two terminals, or `make run` while `make test` migrates).
+hold_setup_lock() { exec 9>"$STATE/setup.lock"; flock 9; }
+release_setup_lock() { exec 9>&-; }
+
 # stamp_ok NAME VALUE: true when step NAME was last completed for VALUE.
 stamp_ok() { [ -f "$STATE/$1" ] && [ "$(cat "$STATE/$1")" = "$2" ]; }
 stamp_set() { printf '%s' "$2" >"$STATE/$1"; }

@@ -6,6 +6,7 @@ DEMO_SITE=${DEMO_SITE:-cpts.localhost}
 ADMIN_PASSWORD=${ADMIN_PASSWORD:-admin}
 
 started=$(date +%s)
+hold_setup_lock
 ensure_bench
 ensure_site "$DEMO_SITE" "$ADMIN_PASSWORD"
 bench use "$DEMO_SITE" >/dev/null

@@ -5,9 +5,11 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TEST_SITE=${TEST_SITE:-test.localhost}
 
+hold_setup_lock
 ensure_bench
 ensure_site "$TEST_SITE" admin
 bench --site "$TEST_SITE" set-config allow_tests true >/dev/null
+release_setup_lock
 cd "$ROOT"
 export CPTS_TEST_SITE=$TEST_SITE
 exec "$ENV_DIR/bin/python" -m pytest "$@"

@@ -5,13 +5,24 @@ app_description = "Back-office of a French CPTS: shared SNP agenda, telesecretar
 app_email = "dev@cpts-snp.example"
 app_license = "agpl-3.0"
 
-# Roles of the app, with their desk access (doctors are website users).
+# Roles of the app, with their desk access (doctors are website users), and the onboarding workflow of
+# professionals (its states and actions first: the workflow links to them).
 fixtures = [
 	{
 		"dt": "Role",
 		"filters": [["role_name", "in", ["Coordinateur CPTS", "Télésecrétaire", "Médecin SNP"]]],
 	},
+	{"dt": "Workflow State", "filters": [["name", "in", ["Candidate", "Charter signed", "Active", "Suspended"]]]},
+	{
+		"dt": "Workflow Action Master",
+		"filters": [["name", "in", ["Sign charter", "Activate", "Suspend", "Reactivate"]]],
+	},
+	{"dt": "Workflow", "filters": [["name", "=", "SNP Professional Onboarding"]]},
 ]
+
+scheduler_events = {
+	"daily": ["cpts_snp.services.generation.generate_all"],
+}
 
 after_install = "cpts_snp.setup.install.after_install"
 after_migrate = "cpts_snp.setup.install.after_migrate"
@@ -22,9 +33,13 @@ permission_query_conditions = {
 	"SNP Professional": "cpts_snp.permissions.professional_query",
 	"SNP Slot": "cpts_snp.permissions.slot_query",
 	"SNP Booking": "cpts_snp.permissions.booking_query",
+	"SNP Availability Template": "cpts_snp.permissions.template_query",
+	"SNP Absence": "cpts_snp.permissions.absence_query",
 }
 has_permission = {
 	"SNP Professional": "cpts_snp.permissions.professional_has_permission",
 	"SNP Slot": "cpts_snp.permissions.slot_has_permission",
 	"SNP Booking": "cpts_snp.permissions.booking_has_permission",
+	"SNP Availability Template": "cpts_snp.permissions.template_has_permission",
+	"SNP Absence": "cpts_snp.permissions.absence_has_permission",
 }

@@ -18,14 +18,24 @@ def professional_of(user: str | None = None) -> str | None:
 	return frappe.db.get_value("SNP Professional", {"user": user or frappe.session.user}, "name")
 
 
-def _own_professional_condition(table: str, field: str, user: str | None) -> str:
+def _own_records(doctype: str, user: str | None) -> str:
+	"""List condition: staff see all; a doctor, the records whose `professional` is his."""
 	user = user or frappe.session.user
 	if is_staff(user):
 		return ""
 	professional = professional_of(user)
 	if not professional:
 		return "1 = 0"
-	return f"`tab{table}`.`{field}` = {frappe.db.escape(professional)}"
+	return f"`tab{doctype}`.`professional` = {frappe.db.escape(professional)}"
+
+
+def _own_record(doc, user: str | None) -> bool | None:
+	"""Document check: None (no objection) for staff; for a doctor, whether the record is his."""
+	user = user or frappe.session.user
+	if is_staff(user):
+		return None
+	professional = professional_of(user)
+	return bool(professional) and doc.get("professional") == professional
 
 
 def professional_query(user: str | None = None) -> str:
@@ -35,14 +45,6 @@ def professional_query(user: str | None = None) -> str:
 	return f"`tabSNP Professional`.`user` = {frappe.db.escape(user)}"
 
 
-def slot_query(user: str | None = None) -> str:
-	return _own_professional_condition("SNP Slot", "professional", user)
-
-
-def booking_query(user: str | None = None) -> str:
-	return _own_professional_condition("SNP Booking", "professional", user)
-
-
 def professional_has_permission(doc, ptype=None, user=None) -> bool | None:
 	user = user or frappe.session.user
 	if is_staff(user):
@@ -50,17 +52,33 @@ def professional_has_permission(doc, ptype=None, user=None) -> bool | None:
 	return bool(doc.user) and doc.user == user
 
 
+def slot_query(user: str | None = None) -> str:
+	return _own_records("SNP Slot", user)
+
+
 def slot_has_permission(doc, ptype=None, user=None) -> bool | None:
-	user = user or frappe.session.user
-	if is_staff(user):
-		return None
-	professional = professional_of(user)
-	return bool(professional) and doc.professional == professional
+	return _own_record(doc, user)
+
+
+def booking_query(user: str | None = None) -> str:
+	return _own_records("SNP Booking", user)
 
 
 def booking_has_permission(doc, ptype=None, user=None) -> bool | None:
-	user = user or frappe.session.user
-	if is_staff(user):
-		return None
-	professional = professional_of(user)
-	return bool(professional) and doc.professional == professional
+	return _own_record(doc, user)
+
+
+def template_query(user: str | None = None) -> str:
+	return _own_records("SNP Availability Template", user)
+
+
+def template_has_permission(doc, ptype=None, user=None) -> bool | None:
+	return _own_record(doc, user)
+
+
+def absence_query(user: str | None = None) -> str:
+	return _own_records("SNP Absence", user)
+
+
+def absence_has_permission(doc, ptype=None, user=None) -> bool | None:
+	return _own_record(doc, user)

@@ -11,6 +11,7 @@ from frappe.utils import add_days, get_datetime, getdate, now_datetime, today
 from frappe.utils.password import update_password
 
 from cpts_snp.services.booking import book_slot
+from cpts_snp.services.onboarding import activate
 from cpts_snp.setup.install import HOME_WORKSPACE
 
 DEMO_PASSWORD = "demo-cpts-2026"
@@ -104,11 +105,10 @@ def ensure_professional(last_name, first_name, rpps, profession, sector, user):
 			"email": user or f"{first_name.lower()}.{last_name.lower()}@cpts-demo.fr",
 			"phone": "02 40 00 00 " + rpps[-2:],
 			"user": user,
-			"active": 1,
 			"charter_signed_on": "2026-01-15",
 		}
 	).insert()
-	return doc.name
+	return activate(doc).name
 
 
 def ensure_week_of_slots(professionals):

@@ -1,18 +1,21 @@
 """Booking: the one way a slot gets booked, and how a booking's life cycle moves its slot.
 
-Every way of creating a booking (desk form, /api/resource, the booking endpoint, later the portal and the
-partner API) inserts an `SNP Booking`, whose controller calls `claim_slot` before the insert. `claim_slot` locks
-the slot row (SELECT … FOR UPDATE) for the rest of the transaction, so two simultaneous requests are serialised:
-the second one sees the slot as booked and is refused. The unique column `active_slot` is a second guard at the
-database level.
+Every way of creating a booking (desk form, /api/resource, the booking endpoints, the telesecretariat page,
+later the portal and the partner API) inserts an `SNP Booking`, whose controller calls `claim_slot` before
+the insert. `claim_slot` locks the professional's row, then the slot's row (SELECT … FOR UPDATE), for the rest
+of the transaction: two simultaneous requests are serialised, the second one sees the slot as booked and is
+refused. The unique column `active_slot` is a second guard at the database level. Locks are always taken
+professional first, then slots, as the slot checks do, so they cannot deadlock each other.
 """
 
 import frappe
 from frappe import _
-from frappe.utils import get_datetime, now_datetime
+from frappe.utils import format_datetime, get_datetime, now_datetime
 
 from cpts_snp.exceptions import SlotUnavailableError
 from cpts_snp.rules.slots import slot_status_for_booking
+from cpts_snp.rules.snp import is_snp_booking, supplement_decision, week_bounds
+from cpts_snp.services.settings import booking_horizon_hours, supplement_weekly_cap
 
 PATIENT_FIELDS = (
 	"patient_last_name",
@@ -21,13 +24,21 @@ PATIENT_FIELDS = (
 	"patient_phone",
 	"patient_email",
 )
+REQUEST_FIELDS = ("requested_at", "regulated", "patient_of_doctor")
 
 
-def book_slot(slot: str, patient: dict, reason: str | None = None, channel: str = "Telesecretariat"):
+def book_slot(
+	slot: str,
+	patient: dict,
+	reason: str | None = None,
+	channel: str = "Telesecretariat",
+	request: dict | None = None,
+):
 	"""Book `slot` for `patient` (a dict of PATIENT_FIELDS) and return the new `SNP Booking`.
 
-	Runs with the caller's permissions (creating a booking needs the create right on SNP Booking).
-	Raises SlotUnavailableError when the slot is not free any more.
+	`request` may give REQUEST_FIELDS (when the request came, whether it was regulated, whether the patient is
+	the doctor's own). Runs with the caller's permissions (creating a booking needs the create right on SNP
+	Booking). Raises SlotUnavailableError when the slot is not free any more.
 	"""
 	booking = frappe.new_doc("SNP Booking")
 	booking.slot = slot
@@ -36,25 +47,30 @@ def book_slot(slot: str, patient: dict, reason: str | None = None, channel: str 
 	for field in PATIENT_FIELDS:
 		if patient.get(field):
 			booking.set(field, patient[field])
+	for field in REQUEST_FIELDS:
+		if (request or {}).get(field) is not None:
+			booking.set(field, request[field])
 	booking.insert()
 	return booking
 
 
 def claim_slot(booking) -> None:
 	"""Lock the booking's slot and take it, or refuse. Called by SNP Booking before insert."""
+	professional = frappe.db.get_value("SNP Slot", booking.slot, "professional")
+	if not professional:
+		frappe.throw(_("Slot {0} does not exist").format(booking.slot), frappe.DoesNotExistError)
+	frappe.db.get_value("SNP Professional", professional, "name", for_update=True)
 	slot = frappe.db.get_value(
 		"SNP Slot",
 		booking.slot,
-		["name", "status", "professional", "professional_name", "starts_at"],
+		["name", "status", "professional", "professional_name", "starts_at", "sector", "is_pdsa"],
 		as_dict=True,
 		for_update=True,
 	)
-	if not slot:
-		frappe.throw(_("Slot {0} does not exist").format(booking.slot), frappe.DoesNotExistError)
-	if slot.status != "Available":
+	if slot.status != "Available" or slot.professional != professional:
 		frappe.throw(
 			_("The slot of {0} on {1} is no longer available: please choose another one").format(
-				slot.professional_name, frappe.utils.format_datetime(slot.starts_at, "dd/MM/yyyy HH:mm")
+				slot.professional_name, format_datetime(slot.starts_at, "dd/MM/yyyy HH:mm")
 			),
 			SlotUnavailableError,
 			title=_("Slot unavailable"),
@@ -62,7 +78,54 @@ def claim_slot(booking) -> None:
 	booking.professional = slot.professional
 	booking.professional_name = slot.professional_name
 	booking.slot_start = slot.starts_at
+	booking.sector = slot.sector
+	booking.is_pdsa = slot.is_pdsa
 	booking.active_slot = slot.name
+	booking.requested_at = get_datetime(booking.requested_at) if booking.requested_at else now_datetime()
+	booking.is_snp = is_snp_booking(booking.requested_at, get_datetime(slot.starts_at), booking_horizon_hours())
+	decide_supplement(booking)
+
+
+def decide_supplement(booking) -> None:
+	"""Set the SNP supplement of a new booking. The professional's row is locked by the caller, so the count
+	of the week's supplements cannot change under us (a locking read sees every committed booking)."""
+	cap = supplement_weekly_cap()
+	monday, next_monday = week_bounds(get_datetime(booking.slot_start).date())
+	Booking = frappe.qb.DocType("SNP Booking")
+	already = len(
+		frappe.qb.from_(Booking)
+		.select(Booking.name)
+		.where(Booking.professional == booking.professional)
+		.where(Booking.supplement_eligible == 1)
+		.where(Booking.status != "Cancelled")
+		.where(Booking.slot_start >= monday)
+		.where(Booking.slot_start < next_monday)
+		.for_update()
+		.run()
+	)
+	decision = supplement_decision(
+		requested_at=get_datetime(booking.requested_at),
+		consultation_start=get_datetime(booking.slot_start),
+		is_pdsa=bool(booking.is_pdsa),
+		patient_of_doctor=bool(booking.patient_of_doctor),
+		regulated=bool(booking.regulated),
+		already_this_week=already,
+		cap=cap,
+	)
+	booking.supplement_eligible = int(decision.eligible)
+	booking.supplement_note = supplement_note(decision, already, cap)
+
+
+def supplement_note(decision, already: int, cap: int) -> str:
+	if decision.eligible:
+		return _("Eligible: {0} of {1} this week").format(decision.rank, cap)
+	return {
+		"pdsa": _("Not eligible: during PDSA hours"),
+		"horizon": _("Not eligible: consultation more than 48 hours after the request"),
+		"own_patient": _("Not eligible: patient of this doctor"),
+		"not_regulated": _("Not eligible: request not regulated"),
+		"cap_reached": _("Not eligible: weekly cap reached ({0} of {1})").format(already, cap),
+	}[decision.reason]
 
 
 def sync_slot_status(booking) -> None:

@@ -8,7 +8,10 @@ from datetime import datetime, time, timedelta
 
 import frappe
 from frappe.utils import add_days, getdate, today
+from frappe.model.workflow import apply_workflow
 from frappe.utils.password import update_password
+
+from cpts_snp.services.onboarding import activate
 
 TEST_PASSWORD = "Test-cpts-2026!"
 
@@ -47,7 +50,8 @@ def make_user(roles=("Médecin SNP",), desk_user: bool = False, password: str = 
 	return email
 
 
-def make_professional(user: str | None = None, **values):
+def make_professional(user: str | None = None, status: str = "Active", **values):
+	"""A professional, taken through the onboarding workflow up to `status` (Active by default)."""
 	doc = frappe.get_doc(
 		{
 			"doctype": "SNP Professional",
@@ -55,11 +59,14 @@ def make_professional(user: str | None = None, **values):
 			"first_name": "Jeanne",
 			"rpps": unique_rpps(),
 			"user": user,
-			"active": 1,
 			**values,
 		}
-	)
-	return doc.insert()
+	).insert()
+	if status == "Active":
+		doc = activate(doc)
+	elif status == "Charter signed":
+		doc = apply_workflow(doc, "Sign charter")
+	return doc
 
 
 def make_slot(professional: str, starts_at: datetime | None = None, duration: int = 20, **values):

@@ -6,6 +6,7 @@ from frappe.utils import get_datetime, getdate, now_datetime, today
 from cpts_snp.exceptions import InvalidPhoneError, InvalidStatusChangeError
 from cpts_snp.rules.identifiers import normalise_phone
 from cpts_snp.rules.slots import can_change_booking_status, outcome_needs_start_passed
+from cpts_snp.services import notifications
 from cpts_snp.services.booking import claim_slot, sync_slot_status
 
 
@@ -24,10 +25,14 @@ class SNPBooking(Document):
 
 	def after_insert(self):
 		sync_slot_status(self)
+		notifications.booking_created(self)
 
 	def on_update(self):
-		if not self.is_new() and self.has_value_changed("status"):
-			sync_slot_status(self)
+		if self.flags.in_insert or not self.has_value_changed("status"):
+			return
+		sync_slot_status(self)
+		if self.status == "Cancelled":
+			notifications.booking_cancelled(self)
 
 	def on_trash(self):
 		if self.status != "Cancelled":

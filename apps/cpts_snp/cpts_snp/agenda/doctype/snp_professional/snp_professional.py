@@ -1,6 +1,7 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
+from frappe.utils import today
 
 from cpts_snp.exceptions import InvalidPhoneError, InvalidRPPSError
 from cpts_snp.rules.identifiers import clean_rpps, is_valid_rpps, normalise_phone
@@ -11,6 +12,13 @@ class SNPProfessional(Document):
 		self.set_full_name()
 		self.validate_rpps()
 		self.normalise_phone()
+		self.follow_onboarding_status()
+
+	def follow_onboarding_status(self):
+		"""Only Active professionals publish slots; the charter date is set when the charter is signed."""
+		self.active = int(self.status == "Active")
+		if self.status == "Charter signed" and not self.charter_signed_on:
+			self.charter_signed_on = today()
 
 	def set_full_name(self):
 		self.first_name = (self.first_name or "").strip()

@@ -10,6 +10,8 @@ from cpts_snp.exceptions import (
 	SlotLockedError,
 )
 from cpts_snp.rules.slots import MANUAL_SLOT_STATUSES, MAX_DURATION, MIN_DURATION, is_valid_duration, slot_end
+from cpts_snp.rules.pdsa import is_pdsa
+from cpts_snp.services.settings import pdsa_schedule
 from cpts_snp.services.slots import assert_no_overlap
 
 
@@ -17,6 +19,7 @@ class SNPSlot(Document):
 	def validate(self):
 		self.validate_duration()
 		self.set_end()
+		self.is_pdsa = int(is_pdsa(get_datetime(self.starts_at), pdsa_schedule()))
 		self.validate_booked_slot_not_moved()
 		self.validate_status_change()
 		if self.is_new() or self.has_value_changed("starts_at") or self.has_value_changed("professional"):

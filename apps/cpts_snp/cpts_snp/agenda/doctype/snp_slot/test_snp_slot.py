@@ -73,7 +73,7 @@ def test_a_duration_out_of_range_is_refused_in_french(professional, duration):
 
 
 def test_an_inactive_professional_cannot_publish_slots():
-	inactive = make_professional(active=0).name
+	inactive = make_professional(status="Charter signed").name
 	with pytest.raises(InactiveProfessionalError, match="n'est pas un professionnel actif"):
 		make_slot(inactive)
 

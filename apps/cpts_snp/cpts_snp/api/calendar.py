@@ -1,0 +1,29 @@
+"""Calendar view of slots: events coloured by status (the list of slots respects the caller's permissions)."""
+
+import json
+
+import frappe
+
+STATUS_COLOURS = {
+	"Available": "#2f9e44",
+	"Booked": "#1c7ed6",
+	"Honoured": "#868e96",
+	"No-show": "#f08c00",
+	"Cancelled": "#e03131",
+}
+
+
+@frappe.whitelist()
+def get_slot_events(start, end, filters=None, doctype=None, field_map=None, fields=None) -> list[dict]:
+	filters = json.loads(filters) if isinstance(filters, str) else (filters or [])
+	filters = list(filters) + [["SNP Slot", "starts_at", "<", end], ["SNP Slot", "ends_at", ">", start]]
+	events = frappe.get_list(
+		"SNP Slot",
+		filters=filters,
+		fields=["name", "starts_at", "ends_at", "professional_name", "sector", "status"],
+		limit_page_length=0,
+	)
+	for event in events:
+		event.color = STATUS_COLOURS.get(event.status, "#868e96")
+		event.title = f"{event.professional_name} · {event.sector or ''}".strip(" ·")
+	return events

@@ -1,0 +1,106 @@
+"""Messages about bookings, through Frappe's email queue (and SMS when SMS Settings has a gateway).
+
+Emails go to the Email Queue in the same transaction as the change: a refused or rolled-back change sends
+nothing. SMS are sent by a background job once the transaction is committed.
+"""
+
+import frappe
+from frappe import _
+from frappe.utils import format_datetime
+
+from cpts_snp.services.settings import get_settings
+
+
+def _when(booking) -> str:
+	return format_datetime(booking.slot_start, "dd/MM/yyyy 'à' HH:mm")
+
+
+def _patient(booking) -> str:
+	return f"{booking.patient_first_name} {booking.patient_last_name}".strip()
+
+
+def _professional_email(booking) -> str | None:
+	return frappe.db.get_value("SNP Professional", booking.professional, "email")
+
+
+def _telesecretariat_email() -> str | None:
+	return get_settings().telesecretariat_email
+
+
+def _send(recipients, subject: str, message: str, booking) -> None:
+	recipients = [r for r in recipients if r]
+	if not recipients:
+		return
+	frappe.sendmail(
+		recipients=recipients,
+		subject=subject,
+		message=message,
+		reference_doctype="SNP Booking",
+		reference_name=booking.name,
+	)
+
+
+def _sms(phone: str | None, message: str) -> None:
+	if not phone or not frappe.db.get_single_value("SMS Settings", "sms_gateway_url"):
+		return
+	frappe.enqueue(
+		"frappe.core.doctype.sms_settings.sms_settings.send_sms",
+		receiver_list=[phone.replace(" ", "")],
+		msg=message,
+		success_msg=False,
+		enqueue_after_commit=True,
+	)
+
+
+def booking_created(booking) -> None:
+	cpts = get_settings().cpts_name or "CPTS"
+	_send(
+		[_professional_email(booking)],
+		_("New SNP appointment on {0}").format(_when(booking)),
+		_("{0} (born on {1}) is booked on {2}. Reason: {3}. Booked through: {4}.").format(
+			_patient(booking),
+			format_datetime(booking.patient_date_of_birth, "dd/MM/yyyy"),
+			_when(booking),
+			booking.reason or "—",
+			_(booking.channel),
+		),
+		booking,
+	)
+	confirmation = _("{0}: your appointment with {1} is confirmed on {2}.").format(
+		cpts, booking.professional_name, _when(booking)
+	)
+	_send([booking.patient_email], _("Your appointment on {0}").format(_when(booking)), confirmation, booking)
+	_sms(booking.patient_phone, confirmation)
+
+
+def booking_cancelled(booking) -> None:
+	_send(
+		[_professional_email(booking), _telesecretariat_email()],
+		_("SNP appointment cancelled: {0}").format(_when(booking)),
+		_("The appointment of {0} on {1} is cancelled. Reason: {2}.").format(
+			_patient(booking), _when(booking), booking.cancellation_reason
+		),
+		booking,
+	)
+
+
+def booking_hit_by_absence(booking, absence) -> None:
+	cpts = get_settings().cpts_name or "CPTS"
+	patient_message = _(
+		"{0}: {1} will be absent and cannot see you on {2}. The CPTS will call you to offer another appointment."
+	).format(cpts, booking.professional_name, _when(booking))
+	_send([booking.patient_email], _("Your appointment on {0}").format(_when(booking)), patient_message, booking)
+	_sms(booking.patient_phone, patient_message)
+	_send(
+		[_telesecretariat_email()],
+		_("Absence of {0}: appointment to move").format(booking.professional_name),
+		_("{0} is absent from {1} to {2} ({3}); the appointment of {4} on {5} must be moved or cancelled.").format(
+			booking.professional_name,
+			format_datetime(absence.from_date, "dd/MM/yyyy"),
+			format_datetime(absence.to_date, "dd/MM/yyyy"),
+			absence.name,
+			_patient(booking),
+			_when(booking),
+		),
+		booking,
+	)

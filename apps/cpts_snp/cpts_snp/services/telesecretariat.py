@@ -1,0 +1,123 @@
+"""The telesecretariat's work: finding the next free slots near a patient, and booking one with the call
+logged in the same transaction."""
+
+from datetime import timedelta
+
+import frappe
+from frappe.utils import get_datetime, now_datetime
+
+from cpts_snp.services.booking import book_slot
+from cpts_snp.services.settings import booking_horizon_hours
+
+SAME_SECTOR, NEIGHBOUR_SECTOR, OTHER_SECTOR = 0, 1, 2
+CHANNEL_FOR_CALLER = {"SAS": "SAS", "Emergency department": "Emergency department"}
+CALL_FIELDS = (
+	"received_at",
+	"caller_type",
+	"caller_name",
+	"sector",
+	"commune",
+	"reason_category",
+	"has_gp",
+	"gp_available",
+	"notes",
+)
+
+
+def match_sectors(query: str) -> set[str]:
+	"""Sectors whose name, INSEE code, postal code or list of communes matches what was typed."""
+	query = (query or "").strip()
+	if not query:
+		return set()
+	like = f"%{query}%"
+	Sector = frappe.qb.DocType("SNP Sector")
+	rows = (
+		frappe.qb.from_(Sector)
+		.select(Sector.name)
+		.where(
+			Sector.sector_name.like(like)
+			| Sector.communes.like(like)
+			| (Sector.insee_code == query)
+			| (Sector.postal_code == query)
+		)
+		.run(pluck=True)
+	)
+	return set(rows)
+
+
+def neighbours_of(sectors: set[str]) -> set[str]:
+	"""Neighbours in both directions (a sector listed as neighbour by another is its neighbour too)."""
+	if not sectors:
+		return set()
+	Neighbour = frappe.qb.DocType("SNP Sector Neighbour")
+	rows = (
+		frappe.qb.from_(Neighbour)
+		.select(Neighbour.parent, Neighbour.sector)
+		.where(Neighbour.parenttype == "SNP Sector")
+		.where(Neighbour.parent.isin(list(sectors)) | Neighbour.sector.isin(list(sectors)))
+		.run()
+	)
+	return {name for pair in rows for name in pair} - sectors
+
+
+def find_free_slots(query: str | None = None, now=None, limit: int = 40) -> dict:
+	"""Free slots starting within the booking horizon, soonest first, nearer sectors first at equal time."""
+	now = get_datetime(now) if now else now_datetime()
+	until = now + timedelta(hours=booking_horizon_hours())
+	slots = frappe.get_list(
+		"SNP Slot",
+		filters=[["status", "=", "Available"], ["starts_at", ">", now], ["starts_at", "<=", until]],
+		fields=["name", "starts_at", "ends_at", "duration", "professional_name", "sector", "modality", "location", "is_pdsa"],
+		order_by="starts_at asc",
+		limit_page_length=500,
+	)
+	matched = match_sectors(query)
+	near = neighbours_of(matched)
+	for slot in slots:
+		if not matched:
+			slot.distance = None
+		elif slot.sector in matched:
+			slot.distance = SAME_SECTOR
+		elif slot.sector in near:
+			slot.distance = NEIGHBOUR_SECTOR
+		else:
+			slot.distance = OTHER_SECTOR
+	slots.sort(key=lambda s: (s.starts_at, s.distance if s.distance is not None else 0))
+	return {
+		"sectors": sorted(matched),
+		"horizon_end": until,
+		"slots": slots[:limit],
+	}
+
+
+def book_and_log_call(slot: str, patient: dict, call: dict, reason: str | None = None, regulated=None):
+	"""Book `slot` and log the call that asked for it, in one transaction. Returns (booking, call)."""
+	call = {field: call.get(field) for field in CALL_FIELDS if call.get(field) not in (None, "")}
+	call.setdefault("received_at", now_datetime())
+	caller = call.get("caller_type") or "Patient"
+	if regulated is None:
+		regulated = caller == "SAS"
+	booking = book_slot(
+		slot,
+		patient,
+		reason=reason,
+		channel=CHANNEL_FOR_CALLER.get(caller, "Telesecretariat"),
+		request={"requested_at": call["received_at"], "regulated": int(bool(regulated))},
+	)
+	call_doc = frappe.get_doc(
+		{
+			"doctype": "SNP Call",
+			**call,
+			"sector": call.get("sector") or booking.sector,
+			"outcome": "SNP appointment booked",
+			"booking": booking.name,
+		}
+	).insert()
+	booking.db_set("call", call_doc.name)
+	return booking, call_doc
+
+
+def log_call(call: dict, outcome: str):
+	"""Log a call that ended without a booking (advice, referral, no slot)."""
+	values = {field: call.get(field) for field in CALL_FIELDS if call.get(field) not in (None, "")}
+	return frappe.get_doc({"doctype": "SNP Call", **values, "outcome": outcome}).insert()
