@@ -10,6 +10,9 @@ hold_setup_lock
 ensure_bench
 ensure_site "$DEMO_SITE" "$ADMIN_PASSWORD"
 bench use "$DEMO_SITE" >/dev/null
+# A demo sends no email: notifications wait in the Email Queue (configure an Email Account and remove
+# mute_emails from sites/cpts.localhost/site_config.json to send them).
+bench --site "$DEMO_SITE" set-config mute_emails 1 >/dev/null
 # The demo loader is idempotent: it only adds what is missing.
 bench --site "$DEMO_SITE" execute cpts_snp.demo.loader.load >/dev/null
 log "Setup done in $(( $(date +%s) - started )) s"

@@ -9,6 +9,7 @@ hold_setup_lock
 ensure_bench
 ensure_site "$TEST_SITE" admin
 bench --site "$TEST_SITE" set-config allow_tests true >/dev/null
+bench --site "$TEST_SITE" set-config mute_emails 1 >/dev/null
 release_setup_lock
 cd "$ROOT"
 export CPTS_TEST_SITE=$TEST_SITE

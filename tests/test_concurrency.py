@@ -74,6 +74,28 @@ def test_two_connections_publishing_overlapping_slots_exactly_one_succeeds(commi
 	assert frappe.db.count("SNP Slot", {"professional": professional}) == 1
 
 
+def test_two_generations_of_one_template_at_the_same_moment_create_each_slot_once(committed):
+	from cpts_snp.services.generation import generate_for_template
+	from cpts_snp.tests.factories import make_template
+
+	professional = committed.professional()
+	template = make_template(professional).name
+	frappe.db.commit()
+
+	def generate():
+		return generate_for_template(frappe.get_doc("SNP Availability Template", template))
+
+	outcomes = race([generate, generate])
+
+	assert [kind for kind, _ in outcomes] == ["ok", "ok"]
+	created = [name for _, names in outcomes for name in names]
+	assert created and len(set(created)) == len(created)
+	slots = frappe.get_all("SNP Slot", filters={"professional": professional}, pluck="starts_at")
+	assert len(slots) == len(set(slots)) == len(created)
+	frappe.db.delete("SNP Availability Template", template)
+	frappe.db.commit()
+
+
 def test_parallel_http_bookings_of_one_slot_exactly_one_succeeds(server, http_login, committed):
 	telesecretaries = [committed.user(["Télésecrétaire"]) for _ in range(6)]
 	slot = make_slot(committed.professional(), future_start(hour=10)).name

@@ -15,11 +15,27 @@ SETUP_WIZARD_ARGS = {
 
 
 def after_install():
+	ensure_settings()
 	set_home_workspace("Administrator")
 
 
 def after_migrate():
+	ensure_settings()
 	set_home_workspace("Administrator")
+
+
+def ensure_settings():
+	"""Store the defaults of SNP Settings (a Single keeps nothing until saved), keeping what was set."""
+	stored = frappe.db.get_singles_dict("SNP Settings")
+	settings = frappe.get_single("SNP Settings")
+	# Not the in-memory values: Frappe fills every Time field of a new document with the current time.
+	missing = [df for df in settings.meta.fields if df.default and stored.get(df.fieldname) in (None, "")]
+	if not missing:
+		return
+	for df in missing:
+		settings.set(df.fieldname, df.default)
+	settings.flags.ignore_permissions = True  # installation step, no user involved
+	settings.save()
 
 
 def complete_setup_wizard():

@@ -104,3 +104,32 @@ def as_user(user: str):
 		yield
 	finally:
 		frappe.set_user(previous)
+
+
+def make_template(professional: str, **values):
+	doc = frappe.get_doc(
+		{
+			"doctype": "SNP Availability Template",
+			"professional": professional,
+			"monday": 1,
+			"thursday": 1,
+			"start_time": "10:00:00",
+			"number_of_slots": 2,
+			"slot_duration": 20,
+			"valid_from": add_days(today(), -7),
+			**values,
+		}
+	)
+	return doc.insert()
+
+
+def make_absence(professional: str, from_date, to_date, **values):
+	return frappe.get_doc(
+		{"doctype": "SNP Absence", "professional": professional, "from_date": from_date, "to_date": to_date, **values}
+	).insert()
+
+
+def next_weekday(weekday: int, weeks_ahead: int = 1) -> "date":
+	"""The date of `weekday` (0 = Monday) in `weeks_ahead` weeks."""
+	start = getdate(add_days(today(), 7 * weeks_ahead))
+	return start + timedelta(days=(weekday - start.weekday()) % 7)

@@ -8,6 +8,7 @@ class SNPSettings(Document):
 	def validate(self):
 		self.validate_numbers()
 		self.validate_weekly_target()
+		self.validate_pdsa_hours()
 
 	def validate_numbers(self):
 		for field in ("booking_horizon_hours", "generation_weeks", "supplement_weekly_cap"):
@@ -19,5 +20,7 @@ class SNPSettings(Document):
 	def validate_weekly_target(self):
 		if cint(self.weekly_target_min) > cint(self.weekly_target_max):
 			frappe.throw(_("The weekly target minimum cannot exceed its maximum"))
+
+	def validate_pdsa_hours(self):
 		if get_time(self.pdsa_morning_end) >= get_time(self.pdsa_evening_start):
 			frappe.throw(_("The PDSA morning end must come before the evening start"))

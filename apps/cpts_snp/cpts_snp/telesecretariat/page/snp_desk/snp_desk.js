@@ -39,6 +39,11 @@ const SNP_REASON_CATEGORIES = [
 	"Other",
 ];
 
+function snp_when(datetime) {
+	// "mercredi 25 nov., 14:00" in the user's language
+	return moment(datetime).format("dddd D MMM, HH:mm");
+}
+
 function snp_options(values) {
 	return values.map((value) => ({ value, label: value ? __(value) : "" }));
 }
@@ -69,7 +74,7 @@ class CptsSnpDesk {
 
 	render(data) {
 		this.slots = data.slots;
-		const until = frappe.datetime.str_to_user(data.horizon_end);
+		const until = snp_when(data.horizon_end);
 		this.$summary.text(
 			data.slots.length
 				? __("{0} free slots until {1}", [data.slots.length, until])
@@ -81,7 +86,7 @@ class CptsSnpDesk {
 					? ""
 					: `<span class="indicator-pill ${slot.distance === 0 ? "green" : slot.distance === 1 ? "blue" : "gray"}">${SNP_DISTANCE_LABELS[slot.distance]()}</span>`;
 			return `<tr>
-				<td class="font-weight-bold">${frappe.datetime.str_to_user(slot.starts_at)}</td>
+				<td class="font-weight-bold">${snp_when(slot.starts_at)}</td>
 				<td>${frappe.utils.escape_html(slot.professional_name || "")}</td>
 				<td>${frappe.utils.escape_html(slot.sector || "")} ${distance}</td>
 				<td>${__(slot.modality)}${slot.is_pdsa ? ` <span class="indicator-pill orange">${__("PDSA")}</span>` : ""}</td>
@@ -110,7 +115,7 @@ class CptsSnpDesk {
 
 	book_dialog(slot) {
 		const dialog = new frappe.ui.Dialog({
-			title: __("Book {0} with {1}", [frappe.datetime.str_to_user(slot.starts_at), slot.professional_name]),
+			title: __("Book {0} with {1}", [snp_when(slot.starts_at), slot.professional_name]),
 			size: "large",
 			fields: [
 				{ fieldname: "patient_last_name", fieldtype: "Data", label: __("Patient last name"), reqd: 1 },
@@ -151,7 +156,7 @@ class CptsSnpDesk {
 							indicator: "green",
 							message: __("{0} on {1}. Booking {2}, call {3}. {4}", [
 								r.message.professional_name,
-								frappe.datetime.str_to_user(r.message.slot_start),
+								snp_when(r.message.slot_start),
 								`<a href="/app/snp-booking/${r.message.booking}">${r.message.booking}</a>`,
 								r.message.call,
 								r.message.supplement_note || "",
