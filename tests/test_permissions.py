@@ -1,6 +1,8 @@
 """A doctor sees and changes only his own slots and bookings, whichever way he asks: frappe.get_list,
 frappe.get_doc with the desk's permission check, /api/resource and /api/method."""
 
+from datetime import timedelta
+
 import frappe
 import pytest
 import requests
@@ -131,3 +133,43 @@ def test_an_anonymous_visitor_reads_nothing(server, committed):
 	frappe.db.commit()
 	assert requests.get(f"{server}/api/resource/SNP Slot/{slot}").status_code == 403
 	assert requests.get(f"{server}/api/resource/SNP Booking").status_code == 403
+
+
+def test_a_doctor_manages_only_his_own_templates_and_absences(two_doctors):
+	from cpts_snp.tests.factories import make_absence, make_template, next_weekday
+
+	a, b = two_doctors.a, two_doctors.b
+	b_template = make_template(b.professional)
+	later = next_weekday(0, 8)
+	b_absence = make_absence(b.professional, later, later + timedelta(days=2))
+	with as_user(a.user):
+		mine = make_template(a.professional)
+		make_absence(a.professional, later, later + timedelta(days=1))
+		with pytest.raises(frappe.PermissionError):
+			make_template(b.professional)
+		with pytest.raises(frappe.PermissionError):
+			make_absence(b.professional, later + timedelta(days=7), later + timedelta(days=8))
+		assert frappe.get_list("SNP Availability Template", pluck="name") == [mine.name]
+		assert b_absence.name not in frappe.get_list("SNP Absence", pluck="name")
+		with pytest.raises(frappe.PermissionError):
+			frappe.get_doc("SNP Availability Template", b_template.name).check_permission("read")
+	assert frappe.db.get_value("SNP Slot", b.free, "status") == "Available"
+
+
+def test_the_telesecretariat_reads_calls_and_slots_but_not_settings_changes(two_doctors):
+	telesecretary = make_user(roles=["Télésecrétaire"], desk_user=True)
+	with as_user(telesecretary):
+		assert frappe.has_permission("SNP Call", "create")
+		assert not frappe.has_permission("SNP Availability Template", "create")
+		settings = frappe.get_single("SNP Settings")
+		settings.booking_horizon_hours = 72
+		with pytest.raises(frappe.PermissionError):
+			settings.save()
+	frappe.clear_document_cache("SNP Settings", "SNP Settings")
+
+
+def test_doctors_have_no_access_to_calls(two_doctors):
+	with as_user(two_doctors.a.user):
+		assert not frappe.has_permission("SNP Call", "read")
+		with pytest.raises(frappe.PermissionError):
+			frappe.get_list("SNP Call")

@@ -37,3 +37,7 @@ class SlotUnavailableError(frappe.ValidationError):
 
 class InvalidStatusChangeError(frappe.ValidationError):
 	pass
+
+
+class UnknownCommuneError(frappe.ValidationError):
+	"""What the caller typed matches no sector of the CPTS."""

@@ -4,8 +4,10 @@ logged in the same transaction."""
 from datetime import timedelta
 
 import frappe
+from frappe import _
 from frappe.utils import get_datetime, now_datetime
 
+from cpts_snp.exceptions import UnknownCommuneError
 from cpts_snp.services.booking import book_slot
 from cpts_snp.services.settings import booking_horizon_hours
 
@@ -72,6 +74,14 @@ def find_free_slots(query: str | None = None, now=None, limit: int = 40) -> dict
 		limit_page_length=500,
 	)
 	matched = match_sectors(query)
+	if query and query.strip() and not matched:
+		frappe.throw(
+			_("No sector of the CPTS matches « {0} »: check the commune, its postal code or INSEE code").format(
+				query.strip()
+			),
+			UnknownCommuneError,
+			title=_("Unknown commune"),
+		)
 	near = neighbours_of(matched)
 	for slot in slots:
 		if not matched:

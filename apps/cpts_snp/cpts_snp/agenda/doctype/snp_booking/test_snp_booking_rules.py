@@ -92,3 +92,34 @@ def test_the_doctor_and_the_telesecretariat_are_notified_of_a_cancellation(profe
 		subjects = frappe.get_all("Email Queue", filters={"reference_name": booking.name}, pluck="message")
 		assert any("Le patient va mieux" in message for message in subjects)
 		assert "secretariat@cpts-test.fr" in queued_to(booking)
+
+
+def jobs_after_commit():
+	"""Background jobs this transaction will enqueue once committed (read from Frappe's after-commit list)."""
+	import inspect
+
+	jobs = []
+	for callback in list(frappe.db.after_commit._functions):
+		queue_args = inspect.getclosurevars(callback).nonlocals.get("queue_args")
+		if queue_args:
+			jobs.append(queue_args)
+	return jobs
+
+
+def test_the_patient_gets_an_sms_when_an_sms_gateway_is_configured(professional):
+	slot = make_slot(professional, datetime.combine(next_weekday(0), time(9)))
+	frappe.db.set_single_value("SMS Settings", "sms_gateway_url", "https://sms.example.fr/send")
+	try:
+		book_slot(slot.name, PATIENT)
+		sms = [job for job in jobs_after_commit() if job["method"] == "frappe.core.doctype.sms_settings.sms_settings.send_sms"]
+	finally:
+		frappe.db.set_single_value("SMS Settings", "sms_gateway_url", None)
+	assert len(sms) == 1
+	assert sms[0]["kwargs"]["receiver_list"] == ["+33611223344"]
+	assert "confirmé" in sms[0]["kwargs"]["msg"]
+
+
+def test_no_sms_is_sent_without_a_gateway(professional):
+	slot = make_slot(professional, datetime.combine(next_weekday(0), time(9)))
+	book_slot(slot.name, PATIENT)
+	assert not [job for job in jobs_after_commit() if "send_sms" in job["method"]]

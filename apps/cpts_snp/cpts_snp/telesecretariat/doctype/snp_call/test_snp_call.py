@@ -66,6 +66,13 @@ def test_a_commune_is_found_by_its_insee_code_and_neighbours_work_both_ways(terr
 	assert neighbours_of({territory.near}) == {territory.home}
 
 
+def test_an_unknown_commune_gets_a_clear_french_message(territory):
+	from cpts_snp.exceptions import UnknownCommuneError
+
+	with pytest.raises(UnknownCommuneError, match="Aucun secteur de la CPTS ne correspond à « Atlantis »"):
+		find_free_slots("Atlantis")
+
+
 def test_booking_from_a_call_logs_both_in_one_action(territory):
 	slot = make_slot(territory.doctors.home, in_hours(4))
 	booking, call = book_and_log_call(

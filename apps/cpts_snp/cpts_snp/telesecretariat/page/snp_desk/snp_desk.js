@@ -69,7 +69,16 @@ class CptsSnpDesk {
 
 	refresh() {
 		const query = this.query_field.get_value() || "";
-		frappe.call("cpts_snp.api.telesecretariat.search_slots", { query }).then((r) => this.render(r.message));
+		frappe.call({
+			method: "cpts_snp.api.telesecretariat.search_slots",
+			args: { query },
+			callback: (r) => this.render(r.message),
+			error: () => {
+				this.slots = [];
+				this.$summary.text("");
+				this.$results.empty();
+			},
+		});
 	}
 
 	render(data) {
