@@ -41,3 +41,11 @@ class InvalidStatusChangeError(frappe.ValidationError):
 
 class UnknownCommuneError(frappe.ValidationError):
 	"""What the caller typed matches no sector of the CPTS."""
+
+
+class InvalidBankDetailsError(frappe.ValidationError):
+	pass
+
+
+class WithdrawalTooLateError(frappe.ValidationError):
+	"""A doctor withdraws a free slot himself only up to 24 hours before it."""

@@ -20,6 +20,11 @@ fixtures = [
 	{"dt": "Workflow", "filters": [["name", "=", "SNP Professional Onboarding"]]},
 ]
 
+# Doctors' portal: pretty French routes for pages whose files cannot hold a hyphen.
+website_route_rules = [
+	{"from_route": "/snp/rendez-vous", "to_route": "snp/rendez_vous"},
+]
+
 scheduler_events = {
 	"daily": ["cpts_snp.services.generation.generate_all"],
 }

@@ -3,6 +3,8 @@
 import re
 
 import phonenumbers
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
 
 RPPS_PATTERN = re.compile(r"^\d{11}$")
 INSEE_PATTERN = re.compile(r"^(\d{5}|2[AB]\d{3})$")
@@ -40,3 +42,19 @@ def normalise_phone(value: str, region: str = "FR") -> str | None:
 	if not phonenumbers.is_valid_number(number):
 		return None
 	return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def normalise_iban(value: str) -> str | None:
+	"""The IBAN in compact form ("FR7630006000011234567890189"), or None when it is not valid
+	(length, checksum and national bank code format, by schwifty)."""
+	try:
+		return IBAN(value).compact
+	except (SchwiftyException, ValueError):
+		return None
+
+
+def normalise_bic(value: str) -> str | None:
+	try:
+		return BIC(value).compact
+	except (SchwiftyException, ValueError):
+		return None

@@ -46,3 +46,19 @@ def slot_status_for_booking(booking_status: str, slot_start: datetime, now: date
 def outcome_needs_start_passed(booking_status: str) -> bool:
 	"""Honoured and no-show can only be recorded once the consultation time has come."""
 	return booking_status in ("Honoured", "No-show")
+
+WITHDRAWAL_NOTICE = timedelta(hours=24)
+
+
+def can_withdraw_without_coordinator(slot_start: datetime, now: datetime) -> bool:
+	"""A doctor withdraws a free slot himself up to 24 hours before it; later, only the coordinator can."""
+	return slot_start - now >= WITHDRAWAL_NOTICE
+
+
+def weekly_target_status(offered: int, minimum: int, maximum: int) -> str:
+	""""below", "met" or "above" the weekly target of slots offered by a doctor."""
+	if offered < minimum:
+		return "below"
+	if offered > maximum:
+		return "above"
+	return "met"

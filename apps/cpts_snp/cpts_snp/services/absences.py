@@ -38,6 +38,7 @@ def apply_absence(absence) -> None:
 			continue
 		slot = frappe.get_doc("SNP Slot", row.name)
 		slot.status = "Cancelled"
+		slot.flags.from_absence = True
 		# Declaring an absence needs the right to change the absence; its slots follow it.
 		slot.flags.ignore_permissions = True
 		slot.save()

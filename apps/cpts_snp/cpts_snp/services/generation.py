@@ -16,13 +16,17 @@ from cpts_snp.services.settings import generation_weeks
 WEEKDAY_FIELDS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-def generate_for_template(template, weeks: int | None = None, now=None) -> list[str]:
-	"""Create the missing slots of `template` (a document) over the next `weeks` weeks; return their names."""
+def generate_for_template(template, weeks: int | None = None, now=None, days=None) -> list[str]:
+	"""Create the missing slots of `template` (a document) over the next `weeks` weeks, or over `days`
+	(first and last day, e.g. one week chosen in the doctors' portal); return their names."""
 	now = get_datetime(now) if now else now_datetime()
 	if not template.enabled or not frappe.db.get_value("SNP Professional", template.professional, "active"):
 		return []
-	first_day = now.date()
-	last_day = first_day + timedelta(weeks=weeks or generation_weeks())
+	if days:
+		first_day, last_day = (getdate(day) for day in days)
+	else:
+		first_day = now.date()
+		last_day = first_day + timedelta(weeks=weeks or generation_weeks())
 	starts = template_slot_starts(
 		weekdays=[i for i, field in enumerate(WEEKDAY_FIELDS) if template.get(field)],
 		start_time=get_time(template.start_time),

@@ -3,22 +3,47 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import today
 
-from cpts_snp.exceptions import InvalidPhoneError, InvalidRPPSError
-from cpts_snp.rules.identifiers import clean_rpps, is_valid_rpps, normalise_phone
+from cpts_snp.exceptions import InvalidBankDetailsError, InvalidPhoneError, InvalidRPPSError
+from cpts_snp.permissions import is_staff
+from cpts_snp.rules.identifiers import (
+	clean_rpps,
+	is_valid_rpps,
+	normalise_bic,
+	normalise_iban,
+	normalise_phone,
+)
+
+# What a doctor may change himself (portal « Mon profil » or the API); the rest is the coordination's.
+SELF_SERVICE_FIELDS = {"phone", "email", "sectors", "iban", "bic", "ics_token"}
+SYSTEM_FIELDS = {"modified", "modified_by", "creation", "owner", "idx", "docstatus", "full_name", "active"}
 
 
 class SNPProfessional(Document):
 	def validate(self):
+		self.validate_self_service_changes()
 		self.set_full_name()
 		self.validate_rpps()
 		self.normalise_phone()
+		self.validate_bank_details()
 		self.follow_onboarding_status()
 
-	def follow_onboarding_status(self):
-		"""Only Active professionals publish slots; the charter date is set when the charter is signed."""
-		self.active = int(self.status == "Active")
-		if self.status == "Charter signed" and not self.charter_signed_on:
-			self.charter_signed_on = today()
+	def validate_self_service_changes(self):
+		"""A doctor edits his contact and bank details; RPPS, name, status… stay with the coordination."""
+		if self.is_new() or is_staff() or frappe.session.user == "Administrator":
+			return
+		before = self.get_doc_before_save()
+		for df in self.meta.fields:
+			field = df.fieldname
+			if field in SELF_SERVICE_FIELDS or field in SYSTEM_FIELDS or df.fieldtype in frappe.model.no_value_fields:
+				continue
+			if df.fieldtype in frappe.model.table_fields:
+				changed = [r.get("sector") for r in self.get(field)] != [r.get("sector") for r in before.get(field)]
+			else:
+				changed = (self.get(field) or None) != (before.get(field) or None)
+			if changed:
+				frappe.throw(
+					_("Only the CPTS coordination can change « {0} »").format(_(df.label)), frappe.PermissionError
+				)
 
 	def set_full_name(self):
 		self.first_name = (self.first_name or "").strip()
@@ -45,3 +70,29 @@ class SNPProfessional(Document):
 				title=_("Invalid phone number"),
 			)
 		self.phone = normalised
+
+	def validate_bank_details(self):
+		if self.iban:
+			iban = normalise_iban(self.iban)
+			if not iban:
+				frappe.throw(
+					_("The IBAN {0} is not valid: check its length and its digits").format(self.iban),
+					InvalidBankDetailsError,
+					title=_("Invalid IBAN"),
+				)
+			self.iban = iban
+		if self.bic:
+			bic = normalise_bic(self.bic)
+			if not bic:
+				frappe.throw(
+					_("The BIC {0} is not valid: it has 8 or 11 characters").format(self.bic),
+					InvalidBankDetailsError,
+					title=_("Invalid BIC"),
+				)
+			self.bic = bic
+
+	def follow_onboarding_status(self):
+		"""Only Active professionals publish slots; the charter date is set when the charter is signed."""
+		self.active = int(self.status == "Active")
+		if self.status == "Charter signed" and not self.charter_signed_on:
+			self.charter_signed_on = today()

@@ -1,15 +1,24 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import cint, get_datetime
+from frappe.utils import cint, get_datetime, now_datetime
 
 from cpts_snp.exceptions import (
 	InactiveProfessionalError,
 	InvalidDurationError,
 	InvalidStatusChangeError,
 	SlotLockedError,
+	WithdrawalTooLateError,
 )
-from cpts_snp.rules.slots import MANUAL_SLOT_STATUSES, MAX_DURATION, MIN_DURATION, is_valid_duration, slot_end
+from cpts_snp.permissions import is_staff
+from cpts_snp.rules.slots import (
+	MANUAL_SLOT_STATUSES,
+	MAX_DURATION,
+	MIN_DURATION,
+	can_withdraw_without_coordinator,
+	is_valid_duration,
+	slot_end,
+)
 from cpts_snp.rules.pdsa import is_pdsa
 from cpts_snp.services.settings import pdsa_schedule
 from cpts_snp.services.slots import assert_no_overlap
@@ -70,6 +79,19 @@ class SNPSlot(Document):
 			frappe.throw(
 				_("The status of slot {0} follows its booking: change the booking instead").format(self.name),
 				InvalidStatusChangeError,
+			)
+		if self.status == "Cancelled":
+			self.validate_withdrawal_notice()
+
+	def validate_withdrawal_notice(self):
+		"""Doctors withdraw their own free slots up to 24 hours ahead; later, the coordination decides
+		(an absence declared at short notice withdraws them too: it is listed for the coordinator)."""
+		if self.flags.from_absence or is_staff():
+			return
+		if not can_withdraw_without_coordinator(get_datetime(self.starts_at), now_datetime()):
+			frappe.throw(
+				_("This slot starts in less than 24 hours: ask the CPTS coordination to withdraw it"),
+				WithdrawalTooLateError,
 			)
 
 	def validate_professional_active(self):

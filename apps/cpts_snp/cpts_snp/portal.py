@@ -1,0 +1,32 @@
+"""Web-layer helpers of the doctors' portal pages (www/snp): login redirect, navigation, page context."""
+
+import frappe
+from frappe import _
+
+from cpts_snp.services.portal import current_professional
+
+def navigation() -> list[tuple[str, str]]:
+	return [
+		("/snp", _("Home")),
+		("/snp/creneaux", _("My slots")),
+		("/snp/rendez-vous", _("My appointments")),
+		("/snp/absences", _("My absences")),
+		("/snp/indemnites", _("My indemnities")),
+		("/snp/profil", _("My profile")),
+	]
+
+
+def page_context(context, path: str, title: str) -> str:
+	"""Fill the shared context of a portal page and return the doctor's professional.
+
+	Guests are sent to the login page (and back here after it); other users get a 403 page."""
+	context.no_cache = 1
+	context.show_sidebar = False
+	if frappe.session.user == "Guest":
+		frappe.local.flags.redirect_location = f"/login?redirect-to={path}"
+		raise frappe.Redirect
+	professional = current_professional()
+	context.professional = frappe.get_doc("SNP Professional", professional)
+	context.nav = [{"route": route, "label": label, "active": route == path} for route, label in navigation()]
+	context.title = dict(navigation()).get(path, title) if path != "/snp" else _("My SNP space")
+	return professional
