@@ -210,13 +210,20 @@ def _token(professional: str) -> str | None:
 def regenerate_feed_token(professional: str) -> str:
 	"""A new secret for the feed URL; the previous URL stops working at once."""
 	frappe.get_doc("SNP Professional", professional).check_permission("write")
-	token = frappe.generate_hash(length=40)
+	token = new_feed_token()
 	set_encrypted_password("SNP Professional", professional, token, "ics_token")
 	return token
 
 
-def feed_url(professional: str) -> str:
-	token = _token(professional) or regenerate_feed_token(professional)
+def new_feed_token() -> str:
+	return frappe.generate_hash(length=40)
+
+
+def feed_url(professional: str) -> str | None:
+	"""The private feed address, or None before a token exists (a GET page never writes: it offers a button)."""
+	token = _token(professional)
+	if not token:
+		return None
 	return get_url(f"/api/method/cpts_snp.api.portal.calendar_feed?professional={professional}&token={token}")
 
 

@@ -19,6 +19,12 @@ SYSTEM_FIELDS = {"modified", "modified_by", "creation", "owner", "idx", "docstat
 
 
 class SNPProfessional(Document):
+	def before_insert(self):
+		# The secret of the doctor's private calendar feed (stored encrypted, as every Password field).
+		from cpts_snp.services.portal import new_feed_token
+
+		self.ics_token = new_feed_token()
+
 	def validate(self):
 		self.validate_self_service_changes()
 		self.set_full_name()
