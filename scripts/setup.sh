@@ -13,6 +13,9 @@ bench use "$DEMO_SITE" >/dev/null
 # A demo sends no email: notifications wait in the Email Queue (configure an Email Account and remove
 # mute_emails from sites/cpts.localhost/site_config.json to send them).
 bench --site "$DEMO_SITE" set-config mute_emails 1 >/dev/null
+# Links in emails and PDFs (wkhtmltopdf fetches the print styles from it) use the address the bench answers on.
+bench --site "$DEMO_SITE" set-config host_name "http://localhost:$WEB_PORT" >/dev/null
 # The demo loader is idempotent: it only adds what is missing.
 bench --site "$DEMO_SITE" execute cpts_snp.demo.loader.load >/dev/null
+bench --site "$DEMO_SITE" execute cpts_snp.demo.year.load_year >/dev/null
 log "Setup done in $(( $(date +%s) - started )) s"

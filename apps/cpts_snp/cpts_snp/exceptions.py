@@ -49,3 +49,7 @@ class InvalidBankDetailsError(frappe.ValidationError):
 
 class WithdrawalTooLateError(frappe.ValidationError):
 	"""A doctor withdraws a free slot himself only up to 24 hours before it."""
+
+
+class PaymentRunError(frappe.ValidationError):
+	pass

@@ -10,14 +10,35 @@ app_license = "agpl-3.0"
 fixtures = [
 	{
 		"dt": "Role",
-		"filters": [["role_name", "in", ["Coordinateur CPTS", "Télésecrétaire", "Médecin SNP"]]],
+		"filters": [
+			[
+				"role_name",
+				"in",
+				["Coordinateur CPTS", "Télésecrétaire", "Médecin SNP", "Comptable CPTS", "Trésorier CPTS"],
+			]
+		],
 	},
-	{"dt": "Workflow State", "filters": [["name", "in", ["Candidate", "Charter signed", "Active", "Suspended"]]]},
+	{
+		"dt": "Workflow State",
+		"filters": [
+			[
+				"name",
+				"in",
+				["Candidate", "Charter signed", "Active", "Suspended", "Draft", "Computing", "Computed", "Failed", "Approved", "Paid", "Cancelled"],
+			]
+		],
+	},
 	{
 		"dt": "Workflow Action Master",
-		"filters": [["name", "in", ["Sign charter", "Activate", "Suspend", "Reactivate"]]],
+		"filters": [
+			[
+				"name",
+				"in",
+				["Sign charter", "Activate", "Suspend", "Reactivate", "Approve", "Mark as paid", "Cancel", "Reset"],
+			]
+		],
 	},
-	{"dt": "Workflow", "filters": [["name", "=", "SNP Professional Onboarding"]]},
+	{"dt": "Workflow", "filters": [["name", "in", ["SNP Professional Onboarding", "SNP Payment Run Approval"]]]},
 ]
 
 # Doctors' portal: pretty French routes for pages whose files cannot hold a hyphen.
@@ -40,6 +61,7 @@ permission_query_conditions = {
 	"SNP Booking": "cpts_snp.permissions.booking_query",
 	"SNP Availability Template": "cpts_snp.permissions.template_query",
 	"SNP Absence": "cpts_snp.permissions.absence_query",
+	"SNP Indemnity Payment": "cpts_snp.permissions.payment_query",
 }
 has_permission = {
 	"SNP Professional": "cpts_snp.permissions.professional_has_permission",
@@ -47,4 +69,5 @@ has_permission = {
 	"SNP Booking": "cpts_snp.permissions.booking_has_permission",
 	"SNP Availability Template": "cpts_snp.permissions.template_has_permission",
 	"SNP Absence": "cpts_snp.permissions.absence_has_permission",
+	"SNP Indemnity Payment": "cpts_snp.permissions.payment_has_permission",
 }

@@ -5,7 +5,7 @@ a doctor (role Médecin SNP without a staff role) sees only the records of his o
 
 import frappe
 
-STAFF_ROLES = {"System Manager", "Coordinateur CPTS", "Télésecrétaire"}
+STAFF_ROLES = {"System Manager", "Coordinateur CPTS", "Télésecrétaire", "Comptable CPTS", "Trésorier CPTS"}
 
 
 def is_staff(user: str | None = None) -> bool:
@@ -81,4 +81,12 @@ def absence_query(user: str | None = None) -> str:
 
 
 def absence_has_permission(doc, ptype=None, user=None) -> bool | None:
+	return _own_record(doc, user)
+
+
+def payment_query(user: str | None = None) -> str:
+	return _own_records("SNP Indemnity Payment", user)
+
+
+def payment_has_permission(doc, ptype=None, user=None) -> bool | None:
 	return _own_record(doc, user)

@@ -58,3 +58,17 @@ def normalise_bic(value: str) -> str | None:
 		return BIC(value).compact
 	except (SchwiftyException, ValueError):
 		return None
+
+
+def is_valid_siret(value: str) -> bool:
+	"""A SIRET has 14 digits and passes the Luhn check (La Poste's establishments use a digit sum instead)."""
+	value = re.sub(r"\s", "", value or "")
+	if not re.fullmatch(r"\d{14}", value):
+		return False
+	if value.startswith("356000000"):
+		return sum(int(d) for d in value) % 5 == 0
+	total = 0
+	for index, digit in enumerate(reversed(value)):
+		number = int(digit) * (2 if index % 2 else 1)
+		total += number - 9 if number > 9 else number
+	return total % 10 == 0

@@ -30,6 +30,12 @@ def _telesecretariat_email() -> str | None:
 
 
 def _send(recipients, subject: str, message: str, booking) -> None:
+	send_email(recipients, subject, message, "SNP Booking", booking.name)
+
+
+def send_email(recipients, subject: str, message: str, reference_doctype: str, reference_name: str,
+	attachments: list | None = None) -> None:
+	"""Queue an email (never fails the caller's change for want of an outgoing email account)."""
 	recipients = [r for r in recipients if r]
 	if not recipients:
 		return
@@ -44,8 +50,9 @@ def _send(recipients, subject: str, message: str, booking) -> None:
 		recipients=recipients,
 		subject=subject,
 		message=message,
-		reference_doctype="SNP Booking",
-		reference_name=booking.name,
+		reference_doctype=reference_doctype,
+		reference_name=reference_name,
+		attachments=attachments,
 	)
 
 

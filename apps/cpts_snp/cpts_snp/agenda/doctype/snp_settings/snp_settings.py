@@ -1,7 +1,11 @@
+import re
+
 import frappe
 from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint, get_time
+
+from cpts_snp.rules.identifiers import is_valid_siret, normalise_bic, normalise_iban
 
 
 class SNPSettings(Document):
@@ -9,6 +13,7 @@ class SNPSettings(Document):
 		self.validate_numbers()
 		self.validate_weekly_target()
 		self.validate_pdsa_hours()
+		self.validate_cpts_bank_details()
 
 	def validate_numbers(self):
 		for field in ("booking_horizon_hours", "generation_weeks", "supplement_weekly_cap"):
@@ -24,3 +29,19 @@ class SNPSettings(Document):
 	def validate_pdsa_hours(self):
 		if get_time(self.pdsa_morning_end) >= get_time(self.pdsa_evening_start):
 			frappe.throw(_("The PDSA morning end must come before the evening start"))
+
+	def validate_cpts_bank_details(self):
+		if self.siret:
+			self.siret = re.sub(r"\s", "", self.siret)
+			if not is_valid_siret(self.siret):
+				frappe.throw(_("The SIRET {0} is not valid: 14 digits with a valid check digit").format(self.siret))
+		if self.cpts_iban:
+			iban = normalise_iban(self.cpts_iban)
+			if not iban:
+				frappe.throw(_("The IBAN {0} is not valid: check its length and its digits").format(self.cpts_iban))
+			self.cpts_iban = iban
+		if self.cpts_bic:
+			bic = normalise_bic(self.cpts_bic)
+			if not bic:
+				frappe.throw(_("The BIC {0} is not valid: it has 8 or 11 characters").format(self.cpts_bic))
+			self.cpts_bic = bic

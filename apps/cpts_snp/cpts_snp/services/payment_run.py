@@ -1,0 +1,308 @@
+"""Indemnity payment runs, computed set-based: a fixed number of SQL statements per run, whatever the number of
+doctors or items (tests/bench/bench_payment_run.py measures it).
+
+How an item is never paid twice: every payable item (a slot made available, a consultation honoured, a no-show…)
+has a key, and a run *claims* its items by inserting their keys as the primary key of `SNP Paid Item`
+(INSERT IGNORE … SELECT). A key claimed by another run is skipped by the database itself. Runs are computed one
+at a time (a row lock held until commit), so two runs computed at the same moment over overlapping periods
+take disjoint sets of items. Cancelling a run deletes its claims: its items become payable again.
+"""
+
+from datetime import timedelta
+
+import frappe
+from frappe import _
+from frappe.utils import add_days, cint, flt, getdate, now_datetime, today
+
+from cpts_snp.exceptions import PaymentRunError
+
+PAID_ITEM = "`tabSNP Paid Item`"
+PAYMENT = "`tabSNP Indemnity Payment`"
+LINE = "`tabSNP Indemnity Payment Line`"
+SCHEME = "`tabSNP Indemnity Scheme`"
+
+# Payable items: (item type, rate field of the scheme, key prefix, doctype, SELECT of name/professional/date
+# AS item_date over the period [%(start)s, %(end_next)s)). Later modules (permanences, supervision) add their sources here.
+ITEM_SOURCES = [
+	(
+		"Slot made available",
+		"rate_per_slot",
+		"slot",
+		"SNP Slot",
+		"""SELECT name, professional, DATE(starts_at) AS item_date FROM `tabSNP Slot`
+		WHERE status != 'Cancelled' AND starts_at >= %(start)s AND starts_at < %(end_next)s""",
+	),
+	(
+		"Consultation honoured",
+		"rate_per_consultation",
+		"consultation",
+		"SNP Booking",
+		"""SELECT name, professional, DATE(slot_start) AS item_date FROM `tabSNP Booking`
+		WHERE status = 'Honoured' AND slot_start >= %(start)s AND slot_start < %(end_next)s""",
+	),
+	(
+		"No-show",
+		"rate_per_no_show",
+		"no-show",
+		"SNP Booking",
+		"""SELECT name, professional, DATE(slot_start) AS item_date FROM `tabSNP Booking`
+		WHERE status = 'No-show' AND slot_start >= %(start)s AND slot_start < %(end_next)s""",
+	),
+]
+
+# The scheme valid on a date: the one with the latest start on or before it.
+SCHEME_ON = "(SELECT MAX(s2.valid_from) FROM `tabSNP Indemnity Scheme` s2 WHERE s2.valid_from <= {date})"
+
+
+def _rate_case(alias: str = "c") -> str:
+	whens = " ".join(f"WHEN '{item_type}' THEN sch.{rate_field}" for item_type, rate_field, *_ in ITEM_SOURCES)
+	return f"(CASE {alias}.item_type {whens} ELSE 0 END)"
+
+
+def _type_order(alias: str = "c") -> str:
+	return "FIELD({}.item_type, {})".format(alias, ", ".join(f"'{t}'" for t, *_ in ITEM_SOURCES))
+
+
+def validate_period(run) -> None:
+	if getdate(run.period_end) < getdate(run.period_start):
+		frappe.throw(_("The end of the period cannot be before its start"), PaymentRunError)
+	if getdate(run.period_end) >= getdate(today()):
+		frappe.throw(_("A run pays a period that is over: its last day must be earlier than today"), PaymentRunError)
+
+
+def estimate_items(run) -> int:
+	"""How many items the period holds (one query), to decide whether to compute in the background."""
+	params = _params(run)
+	union = " UNION ALL ".join(f"SELECT 1 FROM ({sql}) x" for *_, sql in ITEM_SOURCES)
+	return cint(frappe.db.sql(f"SELECT COUNT(*) FROM ({union}) items", params)[0][0])
+
+
+def _params(run) -> dict:
+	return {
+		"run": run.name,
+		"start": getdate(run.period_start),
+		"end": getdate(run.period_end),
+		"end_next": getdate(run.period_end) + timedelta(days=1),
+		"user": frappe.session.user,
+		"now": now_datetime(),
+	}
+
+
+def _progress(run, percent: int, step: str, publish: bool) -> None:
+	if publish:
+		frappe.publish_progress(percent, title=_("Computing {0}").format(run.name), doctype=run.doctype,
+			docname=run.name, description=step)
+
+
+def compute_run(run, publish_progress: bool = False) -> None:
+	"""Compute `run` (a SNP Payment Run document in Draft, Computed or Failed): claim its items, build one
+	payment per doctor with its lines, apply the monthly caps, and store the totals. Runs in the caller's
+	transaction; the caller commits."""
+	if run.status not in ("Draft", "Computing", "Computed", "Failed"):
+		frappe.throw(_("Run {0} is {1}: it cannot be computed again").format(run.name, _(run.status)), PaymentRunError)
+	validate_period(run)
+	if not frappe.db.count("SNP Indemnity Scheme", {"valid_from": ["<=", run.period_end]}):
+		frappe.throw(_("No indemnity scheme covers this period: create one first"), PaymentRunError)
+	params = _params(run)
+
+	# One run computed at a time: this row lock is held until the transaction ends.
+	frappe.db.sql("SELECT name FROM `tabDocType` WHERE name = 'SNP Payment Run' FOR UPDATE")
+	frappe.db.sql("SELECT name FROM `tabSNP Payment Run` WHERE name = %(run)s FOR UPDATE", params)
+	release_items(run.name)
+	_progress(run, 10, _("Claiming the items of the period"), publish_progress)
+
+	for item_type, _rate, prefix, doctype, sql in ITEM_SOURCES:
+		frappe.db.sql(
+			f"""INSERT IGNORE INTO {PAID_ITEM}
+				(name, item_type, item_doctype, item_name, professional, item_date, run,
+				owner, modified_by, creation, modified, docstatus)
+			SELECT CONCAT('{prefix}:', src.name), '{item_type}', '{doctype}', src.name, src.professional, src.item_date,
+				%(run)s, %(user)s, %(user)s, %(now)s, %(now)s, 0
+			FROM ({sql}) AS src""",
+			params,
+		)
+
+	# Items without a rate (before the first scheme, or a rate of 0) are not payments: release them.
+	frappe.db.sql(
+		f"""DELETE c FROM {PAID_ITEM} c
+		LEFT JOIN {SCHEME} sch ON sch.valid_from = {SCHEME_ON.format(date="c.item_date")}
+		WHERE c.run = %(run)s AND (sch.name IS NULL OR IFNULL({_rate_case()}, 0) = 0)""",
+		params,
+	)
+	_progress(run, 35, _("Checking bank details"), publish_progress)
+
+	exclusions = frappe.db.sql(
+		f"""SELECT p.name AS professional, p.full_name AS professional_name, COUNT(*) AS items
+		FROM {PAID_ITEM} c JOIN `tabSNP Professional` p ON p.name = c.professional
+		WHERE c.run = %(run)s AND IFNULL(p.iban, '') = ''
+		GROUP BY p.name, p.full_name ORDER BY p.full_name""",
+		params,
+		as_dict=True,
+	)
+	frappe.db.sql(
+		f"""DELETE c FROM {PAID_ITEM} c JOIN `tabSNP Professional` p ON p.name = c.professional
+		WHERE c.run = %(run)s AND IFNULL(p.iban, '') = ''""",
+		params,
+	)
+	_progress(run, 50, _("Building one payment per doctor"), publish_progress)
+
+	frappe.db.sql(
+		f"""INSERT INTO {PAYMENT}
+			(name, run, professional, professional_name, period_start, period_end, iban, bic, status, amount,
+			docstatus, owner, modified_by, creation, modified)
+		SELECT CONCAT(%(run)s, '-', p.name), %(run)s, p.name, p.full_name, %(start)s, %(end)s, p.iban, p.bic,
+			'Computed', 0, 0, %(user)s, %(user)s, %(now)s, %(now)s
+		FROM `tabSNP Professional` p
+		WHERE p.name IN (SELECT DISTINCT professional FROM {PAID_ITEM} WHERE run = %(run)s)""",
+		params,
+	)
+	frappe.db.sql(
+		f"""INSERT INTO {LINE}
+			(name, parent, parenttype, parentfield, idx, item_type, item_date, item_doctype, item_name, quantity,
+			rate, amount, scheme, docstatus, owner, modified_by, creation, modified)
+		SELECT CONCAT(%(run)s, ':', c.name), CONCAT(%(run)s, '-', c.professional), 'SNP Indemnity Payment', 'lines',
+			ROW_NUMBER() OVER (PARTITION BY c.professional ORDER BY c.item_date, {_type_order()}, c.name),
+			c.item_type, c.item_date, c.item_doctype, c.item_name, 1, {_rate_case()}, {_rate_case()}, sch.name,
+			0, %(user)s, %(user)s, %(now)s, %(now)s
+		FROM {PAID_ITEM} c
+		JOIN {SCHEME} sch ON sch.valid_from = {SCHEME_ON.format(date="c.item_date")}
+		WHERE c.run = %(run)s""",
+		params,
+	)
+	_progress(run, 70, _("Applying the monthly caps"), publish_progress)
+	apply_monthly_caps(params)
+
+	frappe.db.sql(
+		f"""UPDATE {PAYMENT} p JOIN (
+			SELECT parent, SUM(amount) AS total FROM {LINE}
+			WHERE parent IN (SELECT name FROM {PAYMENT} WHERE run = %(run)s) GROUP BY parent
+		) t ON t.parent = p.name
+		SET p.amount = t.total
+		WHERE p.run = %(run)s""",
+		params,
+	)
+	total, payments = frappe.db.sql(
+		f"SELECT IFNULL(SUM(amount), 0), COUNT(*) FROM {PAYMENT} WHERE run = %(run)s", params
+	)[0]
+	_progress(run, 90, _("Saving the totals"), publish_progress)
+
+	run.total_amount = flt(total, 2)
+	run.payment_count = cint(payments)
+	run.item_count = cint(frappe.db.count("SNP Paid Item", {"run": run.name}))
+	run.computed_by = frappe.session.user
+	run.computed_at = params["now"]
+	run.error_message = None
+	run.status = "Computed"
+	run.set("exclusions", [])
+	for row in exclusions:
+		row.reason = _("No IBAN: add the doctor's bank details, then compute again")
+		run.append("exclusions", row)
+	# The computation is the run's own operation (checked by the caller), not a workflow transition.
+	run.flags.ignore_validate_update_after_submit = True
+	run.db_update()
+	frappe.db.delete("SNP Run Exclusion", {"parent": run.name, "parenttype": "SNP Payment Run"})
+	if exclusions:
+		for index, row in enumerate(run.exclusions, 1):
+			row.idx = index
+		frappe.db.bulk_insert(
+			"SNP Run Exclusion",
+			["name", "parent", "parenttype", "parentfield", "idx", "professional", "professional_name", "items", "reason"],
+			[
+				(frappe.generate_hash(length=10), run.name, "SNP Payment Run", "exclusions", row.idx, row.professional,
+					row.professional_name, row.items, row.reason)
+				for row in run.exclusions
+			],
+		)
+	_progress(run, 100, _("Done"), publish_progress)
+
+
+def apply_monthly_caps(params: dict) -> None:
+	"""A negative « Monthly cap » line for each doctor and month where the month's indemnities (this run plus
+	the other runs not cancelled) exceed the cap of the scheme valid on the first day of that month."""
+	frappe.db.sql(
+		f"""INSERT INTO {LINE}
+			(name, parent, parenttype, parentfield, idx, item_type, item_date, quantity, rate, amount, scheme,
+			docstatus, owner, modified_by, creation, modified)
+		SELECT CONCAT(%(run)s, ':cap:', m.professional, ':', m.month_start), m.payment, 'SNP Indemnity Payment',
+			'lines', 100000 + m.month_index, 'Monthly cap', LAST_DAY(m.month_start), 1,
+			-LEAST(m.here, m.here + m.elsewhere - sch.monthly_cap), -LEAST(m.here, m.here + m.elsewhere - sch.monthly_cap),
+			sch.name, 0, %(user)s, %(user)s, %(now)s, %(now)s
+		FROM (
+			SELECT p.name AS payment, p.professional, DATE_FORMAT(l.item_date, '%%Y-%%m-01') AS month_start,
+				DENSE_RANK() OVER (PARTITION BY p.name ORDER BY DATE_FORMAT(l.item_date, '%%Y-%%m-01')) AS month_index,
+				SUM(l.amount) AS here,
+				IFNULL((
+					SELECT SUM(l2.amount) FROM {LINE} l2
+					JOIN {PAYMENT} p2 ON p2.name = l2.parent
+					JOIN `tabSNP Payment Run` r2 ON r2.name = p2.run
+					WHERE p2.professional = p.professional AND p2.run != %(run)s AND r2.docstatus < 2
+						AND r2.status NOT IN ('Draft', 'Failed', 'Cancelled')
+						AND DATE_FORMAT(l2.item_date, '%%Y-%%m-01') = DATE_FORMAT(l.item_date, '%%Y-%%m-01')
+				), 0) AS elsewhere
+			FROM {LINE} l JOIN {PAYMENT} p ON p.name = l.parent
+			WHERE p.run = %(run)s
+			GROUP BY p.name, p.professional, DATE_FORMAT(l.item_date, '%%Y-%%m-01')
+		) m
+		JOIN {SCHEME} sch ON sch.valid_from = {SCHEME_ON.format(date="m.month_start")}
+		WHERE sch.monthly_cap > 0 AND m.here + m.elsewhere > sch.monthly_cap""",
+		params,
+	)
+
+
+def release_items(run_name: str) -> None:
+	"""Forget what a run computed: its lines, payments and claims (its items become payable again)."""
+	params = {"run": run_name}
+	frappe.db.sql(f"DELETE FROM {LINE} WHERE parent IN (SELECT name FROM {PAYMENT} WHERE run = %(run)s)", params)
+	frappe.db.sql(f"DELETE FROM {PAYMENT} WHERE run = %(run)s", params)
+	frappe.db.sql(f"DELETE FROM {PAID_ITEM} WHERE run = %(run)s", params)
+
+
+def set_payments_status(run_name: str, status: str, docstatus: int, paid_on=None) -> None:
+	frappe.db.sql(
+		f"UPDATE {PAYMENT} SET status = %(status)s, docstatus = %(docstatus)s, paid_on = %(paid_on)s WHERE run = %(run)s",
+		{"status": status, "docstatus": docstatus, "paid_on": paid_on, "run": run_name},
+	)
+	frappe.db.sql(
+		f"UPDATE {LINE} SET docstatus = %(docstatus)s WHERE parent IN (SELECT name FROM {PAYMENT} WHERE run = %(run)s)",
+		{"docstatus": docstatus, "run": run_name},
+	)
+
+
+def compute_in_background(run_name: str, user: str) -> None:
+	"""Background job: compute, or mark the run Failed with the error; computing again is always safe."""
+	frappe.set_user(user)
+	run = frappe.get_doc("SNP Payment Run", run_name)
+	try:
+		compute_run(run, publish_progress=True)
+		frappe.db.commit()
+	except Exception as error:
+		frappe.db.rollback()
+		message = str(error) or error.__class__.__name__
+		frappe.db.set_value("SNP Payment Run", run_name, {"status": "Failed", "error_message": message})
+		frappe.db.commit()
+		frappe.log_error(title=f"Payment run {run_name} failed")
+
+
+def start_computation(run) -> str:
+	"""Compute now, or in the background for large runs. Returns the resulting status."""
+	validate_period(run)
+	threshold = cint(frappe.db.get_single_value("SNP Settings", "background_threshold")) or 5000
+	if estimate_items(run) <= threshold:
+		compute_run(run)
+		return run.status
+	frappe.db.set_value("SNP Payment Run", run.name, {"status": "Computing", "error_message": None})
+	frappe.enqueue(
+		"cpts_snp.services.payment_run.compute_in_background",
+		queue="long",
+		timeout=3600,
+		run_name=run.name,
+		user=frappe.session.user,
+		enqueue_after_commit=True,
+	)
+	return "Computing"
+
+
+def default_period() -> tuple:
+	"""The previous calendar month."""
+	first_of_month = getdate(today()).replace(day=1)
+	return getdate(add_days(first_of_month, -1)).replace(day=1), add_days(first_of_month, -1)
