@@ -96,6 +96,36 @@ def test_two_generations_of_one_template_at_the_same_moment_create_each_slot_onc
 	frappe.db.commit()
 
 
+def test_two_runs_computed_at_the_same_moment_over_overlapping_periods_never_share_an_item(committed):
+	from datetime import datetime
+
+	from cpts_snp.services.payment_run import compute_run, release_items
+
+	frappe.get_doc({"doctype": "SNP Indemnity Scheme", "scheme_name": "Test barème 2016", "valid_from": "2016-01-01",
+		"rate_per_slot": 10}).insert()
+	professional = committed.professional()
+	frappe.db.set_value("SNP Professional", professional, "iban", "FR7630006000011234567890189")
+	slots = [make_slot(professional, datetime(2016, 5, day, 10)).name for day in range(10, 25)]
+	runs = [
+		frappe.get_doc({"doctype": "SNP Payment Run", "period_start": start, "period_end": end}).insert().name
+		for start, end in (("2016-05-01", "2016-05-20"), ("2016-05-15", "2016-05-31"))
+	]
+	frappe.db.commit()
+	try:
+		outcomes = race([lambda run=run: compute_run(frappe.get_doc("SNP Payment Run", run)) for run in runs])
+		assert [kind for kind, _ in outcomes] == ["ok", "ok"], outcomes
+		claimed = frappe.get_all("SNP Paid Item", filters={"run": ["in", runs]}, fields=["item_name", "run"])
+		assert sorted(c.item_name for c in claimed) == sorted(slots)  # every slot once, none twice
+		totals = [frappe.db.get_value("SNP Payment Run", run, "total_amount") for run in runs]
+		assert sum(totals) == 10 * len(slots)
+	finally:
+		for run in runs:
+			release_items(run)
+			frappe.db.delete("SNP Payment Run", run)
+		frappe.db.delete("SNP Indemnity Scheme", {"scheme_name": "Test barème 2016"})
+		frappe.db.commit()
+
+
 def test_parallel_http_bookings_of_one_slot_exactly_one_succeeds(server, http_login, committed):
 	telesecretaries = [committed.user(["Télésecrétaire"]) for _ in range(6)]
 	slot = make_slot(committed.professional(), future_start(hour=10)).name

@@ -202,3 +202,46 @@ def test_withdrawing_a_slot_within_24_hours_needs_the_coordination():
 	soon.reload()
 	soon.status = "Cancelled"
 	soon.save()  # Administrator / the coordination may
+
+
+def test_a_doctor_reads_and_downloads_only_his_own_statements(server, http_login, doctors, monkeypatch):
+	from frappe.model.workflow import apply_workflow
+
+	from cpts_snp.services.payment_run import compute_run, release_items
+	from cpts_snp.tests.factories import make_user
+
+	a, b = doctors.a, doctors.b
+	for doctor in (a, b):
+		frappe.db.set_value("SNP Professional", doctor.professional, "iban", "FR7630006000011234567890189")
+		make_slot(doctor.professional, frappe.utils.get_datetime("2015-03-10 10:00:00"))
+	frappe.get_doc({"doctype": "SNP Indemnity Scheme", "scheme_name": "Test barème 2015", "valid_from": "2015-01-01",
+		"rate_per_slot": 15}).insert()
+	run = frappe.get_doc({"doctype": "SNP Payment Run", "period_start": "2015-03-01", "period_end": "2015-03-31"}).insert()
+	compute_run(run)
+	treasurer = make_user(["Trésorier CPTS"], desk_user=True)
+	with as_user(treasurer):
+		apply_workflow(frappe.get_doc("SNP Payment Run", run.name), "Approve")
+	frappe.db.commit()
+	mine, theirs = (frappe.db.get_value("SNP Indemnity Payment", {"run": run.name, "professional": d.professional}) for d in (a, b))
+	try:
+		session = http_login(a.user)
+		page = session.get(f"{server}/snp/indemnites").text
+		assert mine in page and theirs not in page
+		pdf = f"{server}/api/method/frappe.utils.print_format.download_pdf"
+		args = {"doctype": "SNP Indemnity Payment", "format": "Relevé d'indemnités SNP", "no_letterhead": 1}
+		own_pdf = session.get(pdf, params={**args, "name": mine})
+		assert own_pdf.ok and own_pdf.content.startswith(b"%PDF")
+		assert session.get(pdf, params={**args, "name": theirs}).status_code == 403
+		assert session.get(f"{server}/api/resource/SNP Indemnity Payment/{theirs}").status_code == 403
+		listed = session.get(f"{server}/api/resource/SNP Indemnity Payment").json()["data"]
+		assert [row["name"] for row in listed] == [mine]
+		assert session.get(f"{server}/api/resource/SNP Payment Run/{run.name}").status_code == 403
+	finally:
+		frappe.db.rollback()
+		with as_user(treasurer):
+			frappe.get_doc("SNP Payment Run", run.name).cancel()
+		release_items(run.name)
+		frappe.db.delete("SNP Payment Run", run.name)
+		frappe.db.delete("SNP Indemnity Scheme", {"scheme_name": "Test barème 2015"})
+		frappe.db.delete("User", treasurer)
+		frappe.db.commit()

@@ -31,15 +31,15 @@ def credit_transfer(
 	}
 	transfer = SepaTransfer(config, schema="pain.001.001.03", clean=True)
 	for payment in payments:
-		transfer.add_payment(
-			{
-				"name": sepa_text(payment["creditor_name"], 70),
-				"IBAN": payment["iban"],
-				"BIC": payment.get("bic") or "",
-				"amount": int(round(float(payment["amount"]) * 100)),
-				"execution_date": execution_date,
-				"description": sepa_text(description, 140),
-				"endtoend_id": sepa_text(payment["name"], 35).replace(" ", ""),
-			}
-		)
+		creditor = {
+			"name": sepa_text(payment["creditor_name"], 70),
+			"IBAN": payment["iban"],
+			"amount": int(round(float(payment["amount"]) * 100)),
+			"execution_date": execution_date,
+			"description": sepa_text(description, 140),
+			"endtoend_id": sepa_text(payment["name"], 35).replace(" ", ""),
+		}
+		if payment.get("bic"):  # optional within the SEPA zone
+			creditor["BIC"] = payment["bic"]
+		transfer.add_payment(creditor)
 	return transfer.export(validate=True)
