@@ -9,7 +9,9 @@ cat <<MSG
   Administrator      Administrator / $ADMIN_PASSWORD
   Coordinatrice      coordination@cpts-demo.fr / demo-cpts-2026
   Télésecrétaire     telesecretariat@cpts-demo.fr / demo-cpts-2026
-  Médecin            dr.martin@cpts-demo.fr / demo-cpts-2026
+  Médecin            dr.martin@cpts-demo.fr / demo-cpts-2026   (portail : /snp)
+  Comptable          comptabilite@cpts-demo.fr / demo-cpts-2026
+  Trésorière         tresorerie@cpts-demo.fr / demo-cpts-2026
 
   Stop with Ctrl+C.
 MSG

@@ -18,4 +18,5 @@ bench --site "$DEMO_SITE" set-config host_name "http://localhost:$WEB_PORT" >/de
 # The demo loader is idempotent: it only adds what is missing.
 bench --site "$DEMO_SITE" execute cpts_snp.demo.loader.load >/dev/null
 bench --site "$DEMO_SITE" execute cpts_snp.demo.year.load_year >/dev/null
+bench --site "$DEMO_SITE" execute cpts_snp.demo.loader.load_finance >/dev/null
 log "Setup done in $(( $(date +%s) - started )) s"

@@ -40,7 +40,19 @@ USERS = [
 	("telesecretariat@cpts-demo.fr", "Léa", "Accueil", ["Télésecrétaire"], True),
 	("dr.martin@cpts-demo.fr", "Claire", "Martin", ["Médecin SNP"], False),
 	("dr.bernard@cpts-demo.fr", "Thomas", "Bernard", ["Médecin SNP"], False),
+	("comptabilite@cpts-demo.fr", "Marc", "Comptable", ["Comptable CPTS"], True),
+	("tresorerie@cpts-demo.fr", "Hélène", "Trésorière", ["Trésorier CPTS"], True),
 ]
+
+SETTINGS = {
+	"cpts_name": "CPTS Sud-Loire (démo)",
+	"cpts_phone": "02 40 00 00 00",
+	"telesecretariat_email": "telesecretariat@cpts-demo.fr",
+	"legal_name": "CPTS Sud-Loire",
+	"siret": "73282932000074",
+	"cpts_iban": "FR7630004000031234567890143",
+	"cpts_bic": "BNPAFRPP",
+}
 
 SLOT_TIMES = [time(9, 0), time(11, 30), time(14, 0), time(17, 30), time(18, 40)]
 
@@ -162,3 +174,34 @@ def book_some(professionals):
 				booking.save()
 	finally:
 		frappe.set_user(previous_user)
+
+
+def load_finance():
+	"""What the accountants need, once the demo doctors exist (after the demo year): the CPTS bank details,
+	an indemnity scheme covering the demo year, and bank details for every demo doctor. Idempotent."""
+	from schwifty import IBAN
+
+	settings = frappe.get_single("SNP Settings")
+	changed = {field: value for field, value in SETTINGS.items() if not settings.get(field)}
+	if changed:
+		settings.update(changed)
+		settings.save()
+	start = getdate(add_days(today(), -400)).replace(month=1, day=1)
+	if not frappe.db.exists("SNP Indemnity Scheme", {"valid_from": ["<=", start]}):
+		frappe.get_doc(
+			{
+				"doctype": "SNP Indemnity Scheme",
+				"scheme_name": f"Barème SNP {start.year}",
+				"valid_from": start,
+				"rate_per_slot": 12,
+				"rate_per_consultation": 20,
+				"rate_per_no_show": 6,
+				"rate_per_permanence_hour": 50,
+				"rate_per_supervision_half_day": 100,
+				"monthly_cap": 600,
+			}
+		).insert()
+	for index, name in enumerate(frappe.get_all("SNP Professional", filters={"iban": ["is", "not set"]}, pluck="name", order_by="name")):
+		iban = IBAN.generate("FR", bank_code="3000600001", account_code=f"{index + 1:011d}")
+		frappe.db.set_value("SNP Professional", name, {"iban": iban.compact, "bic": "AGRIFRPP"}, update_modified=False)
+	frappe.db.commit()
