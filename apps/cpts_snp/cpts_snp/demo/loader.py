@@ -10,7 +10,7 @@ import frappe
 from frappe.utils import add_days, get_datetime, getdate, now_datetime, today
 from frappe.utils.password import update_password
 
-from cpts_snp.services.booking import book_slot
+from cpts_snp.services.telesecretariat import book_and_log_call
 from cpts_snp.services.onboarding import activate
 from cpts_snp.setup.install import HOME_WORKSPACE
 
@@ -158,7 +158,8 @@ def book_some(professionals):
 	try:
 		for i, slot in enumerate(slots[::3]):
 			last, first, dob, phone, reason = PATIENTS[i % len(PATIENTS)]
-			booking = book_slot(
+			starts_at = get_datetime(slot.starts_at)
+			booking, _call = book_and_log_call(
 				slot.name,
 				{
 					"patient_last_name": last,
@@ -166,8 +167,12 @@ def book_some(professionals):
 					"patient_date_of_birth": dob,
 					"patient_phone": phone,
 				},
+				{
+					"caller_type": "SAS" if i % 4 == 3 else "Patient",
+					"received_at": min(starts_at - timedelta(hours=3 + i % 20), now_datetime()),
+					"commune": "Rezé",
+				},
 				reason=reason,
-				channel="SAS" if i % 4 == 3 else "Telesecretariat",
 			)
 			if get_datetime(slot.starts_at) < now_datetime():
 				booking.status = "No-show" if i % 5 == 4 else "Honoured"
