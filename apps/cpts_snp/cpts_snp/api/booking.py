@@ -4,10 +4,12 @@ service). Every call runs with the caller's own permissions."""
 import frappe
 from frappe import _
 
+from cpts_snp.api import endpoint
 from cpts_snp.services.booking import book_slot
 
 
 @frappe.whitelist(methods=["POST"])
+@endpoint
 def book(
 	slot: str,
 	patient_last_name: str,
@@ -31,6 +33,7 @@ def book(
 
 
 @frappe.whitelist(methods=["POST"])
+@endpoint
 def cancel(booking: str, reason: str) -> dict:
 	"""Cancel a booking with a reason; the slot is offered again when it is still to come."""
 	doc = frappe.get_doc("SNP Booking", booking)
@@ -41,6 +44,7 @@ def cancel(booking: str, reason: str) -> dict:
 
 
 @frappe.whitelist(methods=["POST"])
+@endpoint
 def record_outcome(booking: str, status: str) -> dict:
 	"""Mark a booking honoured or no-show once the consultation time has come."""
 	if status not in ("Honoured", "No-show"):

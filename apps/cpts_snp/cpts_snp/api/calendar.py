@@ -1,8 +1,8 @@
 """Calendar view of slots: events coloured by status (the list of slots respects the caller's permissions)."""
 
-import json
-
 import frappe
+
+from cpts_snp.api import endpoint, json_argument
 
 STATUS_COLOURS = {
 	"Available": "#2f9e44",
@@ -14,9 +14,9 @@ STATUS_COLOURS = {
 
 
 @frappe.whitelist()
+@endpoint
 def get_slot_events(start, end, filters=None, doctype=None, field_map=None, fields=None) -> list[dict]:
-	filters = json.loads(filters) if isinstance(filters, str) else (filters or [])
-	filters = list(filters) + [["SNP Slot", "starts_at", "<", end], ["SNP Slot", "ends_at", ">", start]]
+	filters = json_argument(filters, list, "filters") + [["SNP Slot", "starts_at", "<", end], ["SNP Slot", "ends_at", ">", start]]
 	events = frappe.get_list(
 		"SNP Slot",
 		filters=filters,

@@ -9,6 +9,7 @@ from frappe import _
 from frappe.query_builder.functions import Count
 from frappe.utils import getdate, today
 
+from cpts_snp.api import endpoint
 from cpts_snp.agenda.report.figures import CANCELLED, HONOURED, NO_SHOW, count_if, month_bounds, percentage
 
 REPORT = "Chiffres cles SNP"
@@ -31,6 +32,7 @@ def _card(rate: float | None) -> dict:
 
 
 @frappe.whitelist()
+@endpoint
 def fill_rate(filters=None, on_date=None) -> dict:
 	"""Bookings (not cancelled) / slots made available (not cancelled) of the month, by slot start."""
 	_check_permission()
@@ -56,6 +58,7 @@ def fill_rate(filters=None, on_date=None) -> dict:
 
 
 @frappe.whitelist()
+@endpoint
 def no_show_rate(filters=None, on_date=None) -> dict:
 	"""No-shows / (honoured + no-shows) of the month's bookings, by slot start."""
 	_check_permission()

@@ -3,6 +3,7 @@
 import frappe
 from frappe import _
 
+from cpts_snp.api import endpoint
 from cpts_snp.services import statements
 
 FINANCE_ROLES = {"Comptable CPTS", "Trésorier CPTS", "System Manager"}
@@ -23,12 +24,14 @@ def _download(filename: str, content: bytes) -> None:
 
 
 @frappe.whitelist()
+@endpoint
 def download_sepa(run: str) -> None:
 	doc = _run(run)
 	_download(f"{doc.name}-virements-sepa.xml", statements.sepa_file(doc))
 
 
 @frappe.whitelist()
+@endpoint
 def download_fec(run: str) -> None:
 	from cpts_snp.exports.accounting import fec_file
 
@@ -40,6 +43,7 @@ def download_fec(run: str) -> None:
 
 
 @frappe.whitelist()
+@endpoint
 def download_csv(run: str) -> None:
 	from cpts_snp.exports.accounting import csv_file
 

@@ -1,61 +1,68 @@
 """Endpoints of the doctors' portal. Each one starts from the logged-in doctor's own SNP Professional
 (`current_professional`) and refuses anything that is not his (see services/portal.py)."""
 
-import json
-
 import frappe
 from frappe.utils import getdate
 
+from cpts_snp.api import endpoint, json_argument
 from cpts_snp.services import portal
 
 
 @frappe.whitelist(methods=["POST"])
+@endpoint
 def publish_slot(starts_at: str, duration: int = 20, modality: str = "Office", location: str | None = None) -> str:
 	return portal.publish_slot(portal.current_professional(), starts_at, int(duration), modality, location).name
 
 
 @frappe.whitelist(methods=["POST"])
+@endpoint
 def apply_template(template: str, monday: str) -> list[str]:
 	professional = portal.current_professional()
 	return portal.apply_template(professional, template, portal.monday_of(getdate(monday)))
 
 
 @frappe.whitelist(methods=["POST"])
+@endpoint
 def withdraw_slot(slot: str) -> str:
 	return portal.withdraw_slot(portal.current_professional(), slot).status
 
 
 @frappe.whitelist(methods=["POST"])
+@endpoint
 def record_outcome(booking: str, status: str) -> str:
 	return portal.record_outcome(portal.current_professional(), booking, status).status
 
 
 @frappe.whitelist(methods=["POST"])
+@endpoint
 def cancel_booking(booking: str, reason: str) -> str:
 	return portal.cancel_booking(portal.current_professional(), booking, reason).status
 
 
 @frappe.whitelist()
+@endpoint
 def preview_absence(from_date: str, to_date: str) -> list[dict]:
 	return portal.absence_preview(portal.current_professional(), from_date, to_date)
 
 
 @frappe.whitelist(methods=["POST"])
+@endpoint
 def declare_absence(from_date: str, to_date: str, reason: str | None = None) -> dict:
 	absence = portal.declare_absence(portal.current_professional(), from_date, to_date, reason)
 	return {"name": absence.name, "cancelled_slots": absence.cancelled_slots, "affected": len(absence.affected_bookings)}
 
 
 @frappe.whitelist(methods=["POST"])
+@endpoint
 def update_profile(phone=None, email=None, iban=None, bic=None, sectors=None) -> dict:
-	if isinstance(sectors, str):
-		sectors = json.loads(sectors)
+	sectors = json_argument(sectors, list, "sectors") if sectors is not None else None
 	values = {"phone": phone, "email": email, "iban": iban, "bic": bic}
 	doc = portal.update_profile(portal.current_professional(), values, sectors)
 	return {field: doc.get(field) for field in portal.PROFILE_FIELDS}
 
 
 @frappe.whitelist(methods=["POST"])
+@endpoint
 def regenerate_calendar_token() -> str:
 	professional = portal.current_professional()
 	portal.regenerate_feed_token(professional)
@@ -63,6 +70,7 @@ def regenerate_calendar_token() -> str:
 
 
 @frappe.whitelist(allow_guest=True, methods=["GET"])
+@endpoint
 def calendar_feed(professional: str, token: str):
 	"""The doctor's private ICS feed: no login (calendar apps cannot log in), the secret token instead."""
 	frappe.response.filename = "snp.ics"

@@ -3,6 +3,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint, get_time, getdate
 
+from cpts_snp.api import endpoint
 from cpts_snp.exceptions import InvalidDurationError
 from cpts_snp.rules.slots import MAX_DURATION, MIN_DURATION, is_valid_duration
 from cpts_snp.rules.templates import ends_same_day
@@ -40,6 +41,7 @@ class SNPAvailabilityTemplate(Document):
 
 
 @frappe.whitelist(methods=["POST"])
+@endpoint
 def generate_slots(template: str) -> list[str]:
 	"""« Générer les créneaux » button: create the template's missing slots over the generation horizon."""
 	from cpts_snp.services.generation import generate_for_template

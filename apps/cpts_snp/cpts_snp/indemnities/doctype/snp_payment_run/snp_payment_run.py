@@ -3,6 +3,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint, today
 
+from cpts_snp.api import endpoint
 from cpts_snp.exceptions import PaymentRunError
 from cpts_snp.services import payment_run as service
 
@@ -65,6 +66,7 @@ class SNPPaymentRun(Document):
 
 
 @frappe.whitelist(methods=["POST"])
+@endpoint
 def compute(run: str) -> str:
 	"""« Calculer »: compute now, or in the background for a large run."""
 	doc = frappe.get_doc("SNP Payment Run", run)
