@@ -3,12 +3,14 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TEST_SITE=${TEST_SITE:-test.localhost}
+BENCH_SITE=${BENCH_SITE:-bench.localhost}
 hold_setup_lock
 ensure_bench
 ensure_site "$TEST_SITE" admin
+ensure_site "$BENCH_SITE" admin
 release_setup_lock
 cd "$ROOT"
-for bench_script in tests/bench/bench_*.py; do
-	log "$bench_script"
-	"$ENV_DIR/bin/python" "$bench_script" --site "$TEST_SITE"
-done
+log "tests/bench/bench_payment_run.py"
+"$ENV_DIR/bin/python" tests/bench/bench_payment_run.py --site "$TEST_SITE"
+log "tests/bench/bench_http.py (gunicorn on loopback; 200 doctors, 100,000 slots, 30 sectors on $BENCH_SITE)"
+"$ENV_DIR/bin/python" tests/bench/bench_http.py --site "$BENCH_SITE"

@@ -69,7 +69,7 @@ APT_PACKAGES=(
 	git curl ca-certificates build-essential pkg-config python3-dev python3-venv libffi-dev libssl-dev
 	mariadb-server mariadb-client redis-server
 	wkhtmltopdf fonts-dejavu-core
-	chromium
+	chromium wrk
 )
 
 ensure_system_packages() {

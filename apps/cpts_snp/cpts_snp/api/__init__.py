@@ -4,9 +4,14 @@ server error (tests/test_fuzz_api.py feeds every method generated input)."""
 
 import functools
 import inspect
+import random
+import time
 
 import frappe
 from frappe import _
+
+
+DEADLOCK_ATTEMPTS = 3
 
 
 def endpoint(fn):
@@ -25,13 +30,21 @@ def endpoint(fn):
 		missing = [name for name in required if bound.arguments.get(name) in (None, "")]
 		if missing:
 			frappe.throw(_("Missing parameter: {0}").format(", ".join(missing)), frappe.ValidationError)
-		try:
-			return fn(*bound.args, **bound.kwargs)
-		except frappe.ValidationError:
-			raise
-		except (ValueError, OverflowError) as error:
-			# Unreadable input (a malformed date, number or JSON): the caller's mistake, not a server error.
-			frappe.throw(_("Invalid value: {0}").format(error), frappe.ValidationError)
+		for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+			try:
+				return fn(*bound.args, **bound.kwargs)
+			except frappe.QueryDeadlockError:
+				# InnoDB chose this transaction as a deadlock victim: start the whole call again.
+				frappe.db.rollback()
+				frappe.local.message_log = []
+				if attempt == DEADLOCK_ATTEMPTS:
+					raise
+				time.sleep(random.uniform(0.01, 0.05) * attempt)
+			except frappe.ValidationError:
+				raise
+			except (ValueError, OverflowError) as error:
+				# Unreadable input (a malformed date, number or JSON): the caller's mistake, not a server error.
+				frappe.throw(_("Invalid value: {0}").format(error), frappe.ValidationError)
 
 	return checked
 

@@ -63,16 +63,12 @@ def neighbours_of(sectors: set[str]) -> set[str]:
 
 
 def find_free_slots(query: str | None = None, now=None, limit: int = 40) -> dict:
-	"""Free slots starting within the booking horizon, soonest first, nearer sectors first at equal time."""
+	"""Free slots starting within the booking horizon. For a commune or sector: the caller's sector first, then
+	its neighbours, then the rest of the territory, each soonest first; without one: soonest first.
+
+	At most three indexed queries (one per distance), whatever the size of the agenda."""
 	now = get_datetime(now) if now else now_datetime()
 	until = now + timedelta(hours=booking_horizon_hours())
-	slots = frappe.get_list(
-		"SNP Slot",
-		filters=[["status", "=", "Available"], ["starts_at", ">", now], ["starts_at", "<=", until]],
-		fields=["name", "starts_at", "ends_at", "duration", "professional_name", "sector", "modality", "location", "is_pdsa"],
-		order_by="starts_at asc",
-		limit_page_length=500,
-	)
 	matched = match_sectors(query)
 	if query and query.strip() and not matched:
 		frappe.throw(
@@ -82,22 +78,32 @@ def find_free_slots(query: str | None = None, now=None, limit: int = 40) -> dict
 			UnknownCommuneError,
 			title=_("Unknown commune"),
 		)
-	near = neighbours_of(matched)
-	for slot in slots:
-		if not matched:
-			slot.distance = None
-		elif slot.sector in matched:
-			slot.distance = SAME_SECTOR
-		elif slot.sector in near:
-			slot.distance = NEIGHBOUR_SECTOR
-		else:
-			slot.distance = OTHER_SECTOR
-	slots.sort(key=lambda s: (s.starts_at, s.distance if s.distance is not None else 0))
-	return {
-		"sectors": sorted(matched),
-		"horizon_end": until,
-		"slots": slots[:limit],
-	}
+	window = [["status", "=", "Available"], ["starts_at", ">", now], ["starts_at", "<=", until]]
+	if matched:
+		near = neighbours_of(matched)
+		groups = [
+			(SAME_SECTOR, [["sector", "in", sorted(matched)]]),
+			(NEIGHBOUR_SECTOR, [["sector", "in", sorted(near)]] if near else None),
+			(OTHER_SECTOR, [["sector", "not in", sorted(matched | near)]]),
+		]
+	else:
+		groups = [(None, [])]
+	slots = []
+	for distance, sector_filter in groups:
+		if sector_filter is None or len(slots) >= limit:
+			continue
+		rows = frappe.get_list(
+			"SNP Slot",
+			filters=window + sector_filter,
+			fields=["name", "starts_at", "ends_at", "duration", "professional_name", "sector", "modality", "location",
+				"is_pdsa"],
+			order_by="starts_at asc",
+			limit_page_length=limit - len(slots),
+		)
+		for row in rows:
+			row.distance = distance
+		slots += rows
+	return {"sectors": sorted(matched), "horizon_end": until, "slots": slots}
 
 
 def book_and_log_call(slot: str, patient: dict, call: dict, reason: str | None = None, regulated=None):

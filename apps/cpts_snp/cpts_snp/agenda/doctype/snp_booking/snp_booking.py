@@ -6,7 +6,7 @@ from frappe.utils import get_datetime, getdate, now_datetime, today
 from cpts_snp.exceptions import InvalidPhoneError, InvalidStatusChangeError
 from cpts_snp.rules.identifiers import normalise_phone
 from cpts_snp.rules.slots import can_change_booking_status, outcome_needs_start_passed
-from cpts_snp.services import notifications
+from cpts_snp.services import notifications, partners, supervision
 from cpts_snp.services.booking import claim_slot, sync_slot_status
 
 
@@ -14,6 +14,7 @@ class SNPBooking(Document):
 	def before_insert(self):
 		self.status = "Booked"
 		self.booked_by = frappe.session.user
+		partners.apply_partner(self)
 		claim_slot(self)
 
 	def validate(self):
@@ -21,13 +22,16 @@ class SNPBooking(Document):
 		if not self.is_new():
 			self.validate_slot_unchanged()
 			self.validate_status_change()
+		supervision.check_booking(self)
 		self.active_slot = None if self.status == "Cancelled" else self.slot
 
 	def after_insert(self):
 		sync_slot_status(self)
 		notifications.booking_created(self)
+		partners.booking_inserted(self)
 
 	def on_update(self):
+		supervision.follow_booking(self)
 		if self.flags.in_insert or not self.has_value_changed("status"):
 			return
 		sync_slot_status(self)

@@ -47,10 +47,11 @@ def test_free_slots_within_the_horizon_soonest_first(territory):
 	assert beyond not in found and past not in found and taken.name not in found
 
 
-def test_at_the_same_time_the_nearest_sector_comes_first(territory):
+def test_the_callers_sector_comes_first_then_its_neighbours_then_the_rest(territory):
 	d = territory.doctors
-	when = in_hours(6)
-	far, near, home = (make_slot(d.far, when).name, make_slot(d.near, when).name, make_slot(d.home, when).name)
+	far = make_slot(d.far, in_hours(2)).name
+	near = make_slot(d.near, in_hours(4)).name
+	home = make_slot(d.home, in_hours(6)).name
 	result = find_free_slots("Trentemoult")
 	assert result["sectors"] == [territory.home]
 	order = [n for n in names(result) if n in (far, near, home)]

@@ -41,7 +41,13 @@ const SNP_REASON_CATEGORIES = [
 
 function snp_when(datetime) {
 	// "mercredi 25 nov., 14:00" in the user's language
-	return moment(datetime).format("dddd D MMM, HH:mm");
+	return frappe.datetime.str_to_obj(datetime).toLocaleString(frappe.boot.lang || "fr", {
+		weekday: "long",
+		day: "numeric",
+		month: "short",
+		hour: "2-digit",
+		minute: "2-digit",
+	});
 }
 
 function snp_options(values) {

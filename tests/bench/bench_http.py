@@ -1,0 +1,181 @@
+"""HTTP benchmarks against gunicorn on loopback: free-slot search vs Frappe's ping floor and the generic
+/api/resource listing, and booking throughput with 50 concurrent clients.
+
+Data set (generated once, kept on the bench site): 200 doctors, 100,000 slots, 30 sectors.
+
+    make bench        (or: env/bin/python tests/bench/bench_http.py --site bench.localhost)
+"""
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCTORS, SLOTS, SECTORS = 200, 100_000, 30
+
+
+def connect(site):
+	os.chdir(ROOT / "sites")
+	import frappe
+
+	frappe.init(site=site, sites_path=str(ROOT / "sites"))
+	frappe.connect()
+	return frappe
+
+
+def ensure_data(frappe) -> None:
+	if frappe.db.count("SNP Slot", {"name": ["like", "HB-%"]}) >= SLOTS:
+		return
+	rng = random.Random(1)
+	now = datetime.now().replace(second=0, microsecond=0)
+	meta = {"owner": "Administrator", "modified_by": "Administrator", "creation": now, "modified": now, "docstatus": 0}
+	sectors = [f"Bench secteur {i:02d}" for i in range(SECTORS)]
+	frappe.db.bulk_insert("SNP Sector", ["name", "sector_name", *meta], [(s, s, *meta.values()) for s in sectors],
+		ignore_duplicates=True)
+	pros = [(f"HB-PRO-{d:03d}", f"Bench{d}", "Médecin", f"Médecin Bench{d}", f"7{d:010d}", "Active", 1,
+		sectors[d % SECTORS], *meta.values()) for d in range(DOCTORS)]
+	frappe.db.bulk_insert("SNP Professional", ["name", "first_name", "last_name", "full_name", "rpps", "status", "active",
+		"sector", *meta], pros, ignore_duplicates=True)
+	rows, per_doctor = [], SLOTS // DOCTORS
+	for d in range(DOCTORS):
+		start = now - timedelta(days=540)
+		for k in range(per_doctor):
+			# one slot every ~26 hours per doctor, the last ones in the coming days
+			when = start + timedelta(hours=26 * k + (d % 20))
+			status = "Available" if when > now else rng.choice(["Honoured", "Honoured", "No-show", "Available", "Cancelled"])
+			rows.append((f"HB-{d:03d}-{k:04d}", f"HB-PRO-{d:03d}", f"Médecin Bench{d}", sectors[d % SECTORS], when, 20,
+				when + timedelta(minutes=20), status, "Office", *meta.values()))
+	frappe.db.bulk_insert("SNP Slot", ["name", "professional", "professional_name", "sector", "starts_at", "duration",
+		"ends_at", "status", "modality", *meta], rows, chunk_size=10_000, ignore_duplicates=True)
+	frappe.db.commit()
+
+
+def bench_user(frappe) -> tuple[str, str]:
+	email = "bench-telesecretariat@cpts-bench.fr"
+	if not frappe.db.exists("User", email):
+		user = frappe.get_doc({"doctype": "User", "email": email, "first_name": "Bench", "send_welcome_email": 0}).insert()
+		user.add_roles("Télésecrétaire")
+	user = frappe.get_doc("User", email)
+	key, secret = frappe.generate_hash(length=15), frappe.generate_hash(length=15)
+	user.api_key, user.api_secret = key, secret
+	user.save()
+	frappe.db.commit()
+	return key, secret
+
+
+def start_gunicorn(site: str, port: int) -> subprocess.Popen:
+	log = open(ROOT / "logs" / "bench-gunicorn.log", "w")
+	process = subprocess.Popen([str(ROOT / "env" / "bin" / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", "4", "-t", "120",
+		"--preload", "frappe.app:application"], cwd=ROOT / "sites", stdout=log, stderr=subprocess.STDOUT)
+	for _ in range(120):
+		try:
+			if requests.get(f"http://127.0.0.1:{port}/api/method/ping", headers={"Host": site}, timeout=2).ok:
+				return process
+		except requests.ConnectionError:
+			time.sleep(0.5)
+	process.kill()
+	raise SystemExit("gunicorn did not start (logs/bench-gunicorn.log)")
+
+
+def latency(url: str, headers: dict, count: int = 300) -> dict:
+	session = requests.Session()
+	session.headers.update(headers)
+	for _ in range(20):  # warm-up
+		session.get(url)
+	timings = []
+	for _ in range(count):
+		started = time.perf_counter()
+		response = session.get(url)
+		timings.append((time.perf_counter() - started) * 1000)
+		assert response.ok, response.text[:300]
+	timings.sort()
+	return {"p50_ms": round(statistics.median(timings), 1), "p95_ms": round(timings[int(0.95 * len(timings)) - 1], 1)}
+
+
+def throughput(url: str, headers: dict) -> float:
+	if not shutil.which("wrk"):
+		return float("nan")
+	args = ["wrk", "-t2", "-c16", "-d8s", "--latency"]
+	for name, value in headers.items():
+		args += ["-H", f"{name}: {value}"]
+	out = subprocess.run(args + [url], capture_output=True, text=True).stdout
+	line = next(line for line in out.splitlines() if line.startswith("Requests/sec"))
+	return float(line.split()[1])
+
+
+def booking_throughput(frappe, base: str, headers: dict, clients: int = 50, bookings: int = 1000) -> dict:
+	now = datetime.now().replace(second=0, microsecond=0)
+	meta = {"owner": "Administrator", "modified_by": "Administrator", "creation": now, "modified": now, "docstatus": 0}
+	tag = now.strftime("%H%M%S")
+	slots = [(f"HBB-{tag}-{i:05d}", f"HB-PRO-{i % DOCTORS:03d}", "Médecin Bench", "Bench secteur 00",
+		now + timedelta(days=900 + i // DOCTORS, minutes=0), 20, now + timedelta(days=900 + i // DOCTORS, minutes=20),
+		"Available", "Office", *meta.values()) for i in range(bookings)]
+	frappe.db.bulk_insert("SNP Slot", ["name", "professional", "professional_name", "sector", "starts_at", "duration",
+		"ends_at", "status", "modality", *meta], slots)
+	frappe.db.commit()
+	names = [s[0] for s in slots]
+	attempts = names + random.Random(3).sample(names, bookings // 4)  # a quarter try a slot already taken
+
+	def book(slot):
+		session = requests.Session()
+		session.headers.update(headers)
+		return session.post(f"{base}/api/method/cpts_snp.api.booking.book", data={"slot": slot,
+			"patient_last_name": "Bench", "patient_first_name": "Patient", "patient_date_of_birth": "1980-01-01"}).status_code
+
+	started = time.perf_counter()
+	with ThreadPoolExecutor(clients) as pool:
+		codes = list(pool.map(book, attempts))
+	elapsed = time.perf_counter() - started
+	frappe.db.rollback()
+	booked = frappe.db.sql("SELECT slot, COUNT(*) FROM `tabSNP Booking` WHERE slot LIKE %s GROUP BY slot HAVING COUNT(*) > 1",
+		f"HBB-{tag}-%")
+	return {"attempts": len(attempts), "ok": codes.count(200), "refused": codes.count(417), "server_errors": sum(c >= 500 for c in codes),
+		"bookings_per_s": round(codes.count(200) / elapsed, 1), "double_bookings": len(booked)}
+
+
+def main():
+	parser = argparse.ArgumentParser()
+	parser.add_argument("--site", default="bench.localhost")
+	parser.add_argument("--port", type=int, default=8765)
+	args = parser.parse_args()
+	frappe = connect(args.site)
+	ensure_data(frappe)
+	key, secret = bench_user(frappe)
+	headers = {"Host": args.site, "Authorization": f"token {key}:{secret}"}
+	server = start_gunicorn(args.site, args.port)
+	base = f"http://127.0.0.1:{args.port}"
+	now = datetime.now()
+	filters = json.dumps([["status", "=", "Available"], ["sector", "=", "Bench secteur 07"],
+		["starts_at", ">", str(now)], ["starts_at", "<=", str(now + timedelta(hours=48))]])
+	urls = {
+		"ping (floor)": f"{base}/api/method/ping",
+		"free-slot search (sector, 48 h)": f"{base}/api/method/cpts_snp.api.telesecretariat.search_slots?query=Bench%20secteur%2007",
+		"generic /api/resource/SNP Slot": f"{base}/api/resource/SNP%20Slot?filters={urllib.parse.quote(filters)}"
+		"&fields=" + urllib.parse.quote('["name","starts_at","professional_name","sector"]') + "&limit_page_length=40",
+	}
+	try:
+		print(f"{'endpoint':40} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8}")
+		for label, url in urls.items():
+			result = latency(url, headers)
+			print(f"{label:40} {result['p50_ms']:8} {result['p95_ms']:8} {throughput(url, headers):8.0f}", flush=True)
+		print("booking with 50 concurrent clients:", booking_throughput(frappe, base, headers), flush=True)
+	finally:
+		server.terminate()
+		server.wait(10)
+		frappe.destroy()
+
+
+if __name__ == "__main__":
+	sys.exit(main())
