@@ -14,7 +14,6 @@ from pathlib import Path
 import frappe
 import pytest
 import requests
-
 from cpts_snp.tests.factories import TEST_PASSWORD, make_professional, make_user
 
 ROOT = Path(__file__).resolve().parent

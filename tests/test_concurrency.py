@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import frappe
 import pytest
-
 from cpts_snp.exceptions import SlotOverlapError, SlotUnavailableError
 from cpts_snp.services.booking import book_slot
 from cpts_snp.tests.factories import PATIENT, future_start, make_slot

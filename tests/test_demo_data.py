@@ -1,7 +1,6 @@
 """The run command loads demo data a person can try at once, and loading it again adds nothing twice."""
 
 import frappe
-
 from cpts_snp.demo import loader
 
 

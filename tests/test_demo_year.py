@@ -7,8 +7,6 @@ from datetime import date, datetime, time, timedelta
 
 import frappe
 import pytest
-from frappe.utils import get_time, now_datetime
-
 from cpts_snp.demo import loader, year
 from cpts_snp.rules.identifiers import is_valid_insee_code, is_valid_postal_code, is_valid_rpps
 from cpts_snp.rules.pdsa import is_pdsa
@@ -18,6 +16,7 @@ from cpts_snp.services.booking import supplement_note
 from cpts_snp.services.settings import booking_horizon_hours, pdsa_schedule, supplement_weekly_cap
 from cpts_snp.services.telesecretariat import log_call
 from cpts_snp.telesecretariat.doctype.snp_call.snp_call import BOOKED
+from frappe.utils import get_time, now_datetime
 
 FOUNDERS = [row[2] for row in loader.PROFESSIONALS]
 DEMO_RPPS = FOUNDERS + [row[2] for row in year.DOCTORS]

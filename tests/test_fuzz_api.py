@@ -7,13 +7,12 @@ import json
 import os
 import pkgutil
 
+import cpts_snp
 import frappe
 import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import cpts_snp
 
 EXAMPLES = 60 if os.environ.get("CPTS_LONG") == "1" else 8
 WATCHED = ["SNP Booking", "SNP Slot", "SNP Call", "SNP Absence", "SNP Payment Run", "SNP Professional",

@@ -6,7 +6,6 @@ from datetime import timedelta
 import frappe
 import pytest
 import requests
-
 from cpts_snp.services.booking import book_slot
 from cpts_snp.tests.factories import PATIENT, as_user, future_start, make_doctor, make_slot, make_user
 
@@ -102,7 +101,7 @@ def test_the_coordinator_manages_everything(two_doctors):
 
 def test_another_doctors_booking_is_out_of_reach_through_the_rest_api(server, http_login, committed):
 	a_user, a_pro = committed.doctor()
-	b_user, b_pro = committed.doctor()
+	_b_user, b_pro = committed.doctor()
 	a_booking = book_slot(make_slot(a_pro, future_start(hour=9)).name, PATIENT).name
 	b_booking = book_slot(make_slot(b_pro, future_start(hour=9)).name, PATIENT).name
 	b_free = make_slot(b_pro, future_start(hour=11)).name

@@ -6,12 +6,11 @@ from datetime import timedelta
 import frappe
 import pytest
 import requests
-from frappe.utils import add_days, now_datetime, today
-
 from cpts_snp.services import portal
 from cpts_snp.services.booking import book_slot
-from cpts_snp.tests.http import server_messages
 from cpts_snp.tests.factories import PATIENT, as_user, future_start, make_doctor, make_slot, make_template
+from cpts_snp.tests.http import server_messages
+from frappe.utils import add_days, now_datetime, today
 
 PAGES = ["/snp", "/snp/creneaux", "/snp/rendez-vous", "/snp/absences", "/snp/indemnites", "/snp/profil"]
 
@@ -205,10 +204,9 @@ def test_withdrawing_a_slot_within_24_hours_needs_the_coordination():
 
 
 def test_a_doctor_reads_and_downloads_only_his_own_statements(server, http_login, doctors, monkeypatch):
-	from frappe.model.workflow import apply_workflow
-
 	from cpts_snp.services.payment_run import compute_run, release_items
 	from cpts_snp.tests.factories import make_user
+	from frappe.model.workflow import apply_workflow
 
 	a, b = doctors.a, doctors.b
 	for doctor in (a, b):

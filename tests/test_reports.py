@@ -16,16 +16,15 @@ from datetime import datetime, timedelta
 
 import frappe
 import pytest
-from frappe.desk.query_report import get_script
-from frappe.desk.query_report import run as run_report
-from frappe.utils import now_datetime
-
 from cpts_snp.agenda.report.activite_par_medecin import activite_par_medecin
 from cpts_snp.agenda.report.chiffres_cles_snp import chiffres_cles_snp
 from cpts_snp.agenda.report.couverture_territoriale import couverture_territoriale
 from cpts_snp.api import dashboard
 from cpts_snp.services.booking import book_slot
 from cpts_snp.tests.factories import PATIENT, as_user, make_professional, make_sector, make_slot, make_user
+from frappe.desk.query_report import get_script
+from frappe.desk.query_report import run as run_report
+from frappe.utils import now_datetime
 
 MONTHS_FR = [
 	"Janvier",

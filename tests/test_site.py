@@ -2,7 +2,6 @@
 
 import frappe
 import requests
-
 from cpts_snp.setup.install import HOME_WORKSPACE
 
 

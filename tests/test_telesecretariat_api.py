@@ -4,9 +4,8 @@ import json
 from datetime import timedelta
 
 import frappe
-from frappe.utils import now_datetime
-
 from cpts_snp.tests.factories import PATIENT, as_user, future_start, make_slot
+from frappe.utils import now_datetime
 
 
 def in_hours(hours):
@@ -52,7 +51,7 @@ def test_a_failed_call_log_leaves_the_slot_free(server, http_login, committed):
 
 
 def test_a_doctor_cannot_book_through_the_telesecretariat_endpoint(server, http_login, committed):
-	doctor, own = committed.doctor()
+	doctor, _own = committed.doctor()
 	other_slot = make_slot(committed.professional(), in_hours(5)).name
 	frappe.db.commit()
 	session = http_login(doctor)

@@ -1,7 +1,6 @@
 """In a real browser, the télésecrétaire finds a free slot in the French desk and books it."""
 
 import frappe
-
 from cpts_snp.tests.factories import TEST_PASSWORD, future_start, make_slot
 
 from .conftest import screenshot

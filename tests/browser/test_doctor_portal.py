@@ -5,10 +5,9 @@ from datetime import timedelta
 
 import frappe
 import pytest
-from frappe.utils import now_datetime
-
 from cpts_snp.services.booking import book_slot
 from cpts_snp.tests.factories import PATIENT, TEST_PASSWORD, as_user, future_start, make_slot
+from frappe.utils import now_datetime
 
 from .conftest import screenshot
 

@@ -4,10 +4,9 @@ the coordinator opens the key-figures report."""
 from datetime import datetime
 
 import frappe
-from frappe.tests.utils import change_settings
-
 from cpts_snp.services.payment_run import release_items
 from cpts_snp.tests.factories import TEST_PASSWORD, make_slot
+from frappe.tests.utils import change_settings
 
 from .conftest import screenshot
 

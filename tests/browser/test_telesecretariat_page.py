@@ -4,9 +4,8 @@ logged with the booking."""
 from datetime import timedelta
 
 import frappe
-from frappe.utils import now_datetime
-
 from cpts_snp.tests.factories import TEST_PASSWORD, make_professional, make_sector, make_slot
+from frappe.utils import now_datetime
 
 from .conftest import screenshot
 

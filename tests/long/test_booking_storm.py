@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import frappe
 import requests
-
 from cpts_snp.tests.factories import PATIENT, future_start, make_slot
 
 LONG = os.environ.get("CPTS_LONG") == "1"

@@ -11,7 +11,6 @@ from datetime import datetime
 from pathlib import Path
 
 import frappe
-
 from cpts_snp.services.payment_run import compute_run, release_items
 from cpts_snp.tests.factories import PATIENT, future_start, make_slot
 

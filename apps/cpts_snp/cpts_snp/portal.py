@@ -5,6 +5,7 @@ from frappe import _
 
 from cpts_snp.services.portal import current_professional
 
+
 def navigation() -> list[tuple[str, str]]:
 	return [
 		("/snp", _("Home")),

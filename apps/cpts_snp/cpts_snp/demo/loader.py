@@ -10,8 +10,8 @@ import frappe
 from frappe.utils import add_days, get_datetime, getdate, now_datetime, today
 from frappe.utils.password import update_password
 
-from cpts_snp.services.telesecretariat import book_and_log_call
 from cpts_snp.services.onboarding import activate
+from cpts_snp.services.telesecretariat import book_and_log_call
 from cpts_snp.setup.install import HOME_WORKSPACE
 
 DEMO_PASSWORD = "demo-cpts-2026"

@@ -3,9 +3,9 @@
 No patient data goes into the feed: a calendar app may sync it to third-party servers."""
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
-from zoneinfo import ZoneInfo
 
 SUMMARIES = {
 	"Available": "Créneau SNP libre",

@@ -34,7 +34,7 @@ def credit_transfer(
 		creditor = {
 			"name": sepa_text(payment["creditor_name"], 70),
 			"IBAN": payment["iban"],
-			"amount": int(round(float(payment["amount"]) * 100)),
+			"amount": round(float(payment["amount"]) * 100),
 			"execution_date": execution_date,
 			"description": sepa_text(description, 140),
 			"endtoend_id": sepa_text(payment["name"], 35).replace(" ", ""),

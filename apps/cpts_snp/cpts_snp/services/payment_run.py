@@ -48,7 +48,38 @@ ITEM_SOURCES = [
 		"""SELECT name, professional, DATE(slot_start) AS item_date FROM `tabSNP Booking`
 		WHERE status = 'No-show' AND slot_start >= %(start)s AND slot_start < %(end_next)s""",
 	),
+	# One item per supervisor and half-day (morning before 13:00, afternoon from 13:00) with part of a shift in it;
+	# the key names the supervisor, the day and the half-day, so a half-day is paid once however many shifts.
+	(
+		"Supervision half-day",
+		"rate_per_supervision_half_day",
+		"supervision",
+		"SNP Supervision Shift",
+		"""SELECT CONCAT(sh.supervisor, '/', DATE(sh.starts_at), '/', h.half) AS name, sh.supervisor AS professional,
+			DATE(sh.starts_at) AS item_date
+		FROM `tabSNP Supervision Shift` sh
+		JOIN (SELECT 'AM' AS half, 0 AS from_minute, 780 AS to_minute
+			UNION ALL SELECT 'PM', 780, 1440) h
+			ON HOUR(sh.starts_at) * 60 + MINUTE(sh.starts_at) < h.to_minute
+			AND TIMESTAMPDIFF(MINUTE, DATE(sh.starts_at), sh.ends_at) > h.from_minute
+		WHERE sh.starts_at >= %(start)s AND sh.starts_at < %(end_next)s
+		GROUP BY sh.supervisor, DATE(sh.starts_at), h.half""",
+	),
+	(
+		"Permanence hour",
+		"rate_per_permanence_hour",
+		"permanence",
+		"SNP Permanence",
+		"""SELECT name, professional, DATE(starts_at) AS item_date FROM `tabSNP Permanence`
+		WHERE status = 'Scheduled' AND IFNULL(professional, '') != ''
+			AND starts_at >= %(start)s AND starts_at < %(end_next)s""",
+	),
 ]
+
+# Quantity of an item when it is not 1 (an expression over the claimed item `c`); amount = quantity × rate.
+ITEM_QUANTITIES = {
+	"Permanence hour": "(SELECT pm.hours FROM `tabSNP Permanence` pm WHERE pm.name = c.item_name)",
+}
 
 # The scheme valid on a date: the one with the latest start on or before it.
 SCHEME_ON = "(SELECT MAX(s2.valid_from) FROM `tabSNP Indemnity Scheme` s2 WHERE s2.valid_from <= {date})"
@@ -57,6 +88,11 @@ SCHEME_ON = "(SELECT MAX(s2.valid_from) FROM `tabSNP Indemnity Scheme` s2 WHERE 
 def _rate_case(alias: str = "c") -> str:
 	whens = " ".join(f"WHEN '{item_type}' THEN sch.{rate_field}" for item_type, rate_field, *_ in ITEM_SOURCES)
 	return f"(CASE {alias}.item_type {whens} ELSE 0 END)"
+
+
+def _quantity_case(alias: str = "c") -> str:
+	whens = " ".join(f"WHEN '{item_type}' THEN {sql}" for item_type, sql in ITEM_QUANTITIES.items())
+	return f"(CASE {alias}.item_type {whens} ELSE 1 END)" if whens else "1"
 
 
 def _type_order(alias: str = "c") -> str:
@@ -162,7 +198,8 @@ def compute_run(run, publish_progress: bool = False) -> None:
 			rate, amount, scheme, docstatus, owner, modified_by, creation, modified)
 		SELECT CONCAT(%(run)s, ':', c.name), CONCAT(%(run)s, '-', c.professional), 'SNP Indemnity Payment', 'lines',
 			ROW_NUMBER() OVER (PARTITION BY c.professional ORDER BY c.item_date, {_type_order()}, c.name),
-			c.item_type, c.item_date, c.item_doctype, c.item_name, 1, {_rate_case()}, {_rate_case()}, sch.name,
+			c.item_type, c.item_date, c.item_doctype, c.item_name, {_quantity_case()}, {_rate_case()},
+			ROUND({_quantity_case()} * {_rate_case()}, 2), sch.name,
 			0, %(user)s, %(user)s, %(now)s, %(now)s
 		FROM {PAID_ITEM} c
 		JOIN {SCHEME} sch ON sch.valid_from = {SCHEME_ON.format(date="c.item_date")}

@@ -4,11 +4,11 @@ with the demo data or with an earlier run."""
 import random
 import string
 from contextlib import contextmanager
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import frappe
-from frappe.utils import add_days, getdate, today
 from frappe.model.workflow import apply_workflow
+from frappe.utils import add_days, getdate, today
 from frappe.utils.password import update_password
 
 from cpts_snp.services.onboarding import activate
@@ -129,7 +129,7 @@ def make_absence(professional: str, from_date, to_date, **values):
 	).insert()
 
 
-def next_weekday(weekday: int, weeks_ahead: int = 1) -> "date":
+def next_weekday(weekday: int, weeks_ahead: int = 1) -> date:
 	"""The date of `weekday` (0 = Monday) in `weeks_ahead` weeks."""
 	start = getdate(add_days(today(), 7 * weeks_ahead))
 	return start + timedelta(days=(weekday - start.weekday()) % 7)

@@ -11,6 +11,7 @@ from cpts_snp.exceptions import (
 	WithdrawalTooLateError,
 )
 from cpts_snp.permissions import is_staff
+from cpts_snp.rules.pdsa import is_pdsa
 from cpts_snp.rules.slots import (
 	MANUAL_SLOT_STATUSES,
 	MAX_DURATION,
@@ -19,9 +20,9 @@ from cpts_snp.rules.slots import (
 	is_valid_duration,
 	slot_end,
 )
-from cpts_snp.rules.pdsa import is_pdsa
 from cpts_snp.services.settings import pdsa_schedule
 from cpts_snp.services.slots import assert_no_overlap
+from cpts_snp.services.supervision import check_slot as check_supervision
 
 
 class SNPSlot(Document):
@@ -35,6 +36,7 @@ class SNPSlot(Document):
 			self.validate_professional_active()
 		if self.status != "Cancelled":
 			assert_no_overlap(self)
+		check_supervision(self)
 
 	def on_trash(self):
 		if self.status in ("Booked", "Honoured", "No-show"):

@@ -13,7 +13,7 @@ from frappe.tests.utils import change_settings
 
 from cpts_snp.agenda.doctype.snp_booking.test_snp_booking_rules import jobs_after_commit
 from cpts_snp.exports.accounting import FEC_COLUMNS
-from cpts_snp.indemnities.doctype.snp_payment_run.test_snp_payment_run import fixture, new_run  # noqa: F401
+from cpts_snp.indemnities.doctype.snp_payment_run.test_snp_payment_run import fixture, new_run
 from cpts_snp.services import statements
 from cpts_snp.services.payment_run import compute_in_background, compute_run, start_computation
 from cpts_snp.tests.factories import as_user, make_professional, make_slot, make_user
