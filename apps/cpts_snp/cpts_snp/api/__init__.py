@@ -10,7 +10,6 @@ import time
 import frappe
 from frappe import _
 
-
 DEADLOCK_ATTEMPTS = 3
 
 

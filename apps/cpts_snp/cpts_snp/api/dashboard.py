@@ -9,8 +9,8 @@ from frappe import _
 from frappe.query_builder.functions import Count
 from frappe.utils import getdate, today
 
-from cpts_snp.api import endpoint
 from cpts_snp.agenda.report.figures import CANCELLED, HONOURED, NO_SHOW, count_if, month_bounds, percentage
+from cpts_snp.api import endpoint
 
 REPORT = "Chiffres cles SNP"
 
