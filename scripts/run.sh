@@ -12,6 +12,8 @@ cat <<MSG
   Médecin            dr.martin@cpts-demo.fr / demo-cpts-2026   (portail : /snp)
   Comptable          comptabilite@cpts-demo.fr / demo-cpts-2026
   Trésorière         tresorerie@cpts-demo.fr / demo-cpts-2026
+  Partenaire SAS     sas44@cpts-demo.fr / demo-cpts-2026   (réserve ; API et FHIR : /fhir/Slot)
+  Urgences CHU       urgences.chu@cpts-demo.fr / demo-cpts-2026   (consultation des créneaux)
 
   Stop with Ctrl+C.
 MSG

@@ -19,4 +19,6 @@ bench --site "$DEMO_SITE" set-config host_name "http://localhost:$WEB_PORT" >/de
 bench --site "$DEMO_SITE" execute cpts_snp.demo.loader.load >/dev/null
 bench --site "$DEMO_SITE" execute cpts_snp.demo.year.load_year >/dev/null
 bench --site "$DEMO_SITE" execute cpts_snp.demo.loader.load_finance >/dev/null
+bench --site "$DEMO_SITE" execute cpts_snp.demo.partners.load >/dev/null
+bench --site "$DEMO_SITE" execute cpts_snp.demo.interns.load >/dev/null
 log "Setup done in $(( $(date +%s) - started )) s"

@@ -53,3 +53,19 @@ class WithdrawalTooLateError(frappe.ValidationError):
 
 class PaymentRunError(frappe.ValidationError):
 	pass
+
+
+class PartnerAccessError(frappe.PermissionError):
+	"""A partner user acts beyond his partner's access (view-only, outside its access period, no partner)."""
+
+
+class PartnerRateLimitError(frappe.RateLimitExceededError):
+	"""A partner user sent more requests to the partner API than his partner's limit per minute."""
+
+
+class SupervisionError(frappe.ValidationError):
+	"""A SASPAS intern works only while one of his supervisors is reachable, within his semester and caps."""
+
+
+class PermanenceSwapError(frappe.ValidationError):
+	pass

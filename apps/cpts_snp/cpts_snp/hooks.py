@@ -14,7 +14,7 @@ fixtures = [
 			[
 				"role_name",
 				"in",
-				["Coordinateur CPTS", "Télésecrétaire", "Médecin SNP", "Comptable CPTS", "Trésorier CPTS"],
+				["Coordinateur CPTS", "Télésecrétaire", "Médecin SNP", "Comptable CPTS", "Trésorier CPTS", "Interne SNP", "Partenaire SNP"],
 			]
 		],
 	},
@@ -24,7 +24,7 @@ fixtures = [
 			[
 				"name",
 				"in",
-				["Candidate", "Charter signed", "Active", "Suspended", "Draft", "Computing", "Computed", "Failed", "Approved", "Paid", "Cancelled"],
+				["Candidate", "Charter signed", "Active", "Suspended", "Draft", "Computing", "Computed", "Failed", "Approved", "Paid", "Cancelled", "Requested", "Accepted", "Refused"],
 			]
 		],
 	},
@@ -34,14 +34,17 @@ fixtures = [
 			[
 				"name",
 				"in",
-				["Sign charter", "Activate", "Suspend", "Reactivate", "Approve", "Mark as paid", "Cancel", "Reset"],
+				["Sign charter", "Activate", "Suspend", "Reactivate", "Approve", "Mark as paid", "Cancel", "Reset", "Accept", "Refuse"],
 			]
 		],
 	},
-	{"dt": "Workflow", "filters": [["name", "in", ["SNP Professional Onboarding", "SNP Payment Run Approval"]]]},
+	{"dt": "Workflow", "filters": [["name", "in", ["SNP Professional Onboarding", "SNP Payment Run Approval", "SNP Permanence Swap Approval"]]]},
 ]
 
 # Doctors' portal: pretty French routes for pages whose files cannot hold a hyphen.
+# FHIR R4 facade for the SAS platform (/fhir/Slot, /fhir/Appointment): JSON answers with real HTTP statuses.
+page_renderer = ["cpts_snp.api.fhir.FHIRRenderer"]
+
 website_route_rules = [
 	{"from_route": "/snp/rendez-vous", "to_route": "snp/rendez_vous"},
 ]
@@ -62,6 +65,12 @@ permission_query_conditions = {
 	"SNP Availability Template": "cpts_snp.permissions.template_query",
 	"SNP Absence": "cpts_snp.permissions.absence_query",
 	"SNP Indemnity Payment": "cpts_snp.permissions.payment_query",
+	"SNP Intern": "cpts_snp.permissions.intern_query",
+	"SNP Supervision Shift": "cpts_snp.permissions.shift_query",
+	"SNP Debrief": "cpts_snp.permissions.debrief_query",
+	"SNP Permanence": "cpts_snp.permissions.permanence_query",
+	"SNP Permanence Swap": "cpts_snp.permissions.swap_query",
+	"SNP Partner": "cpts_snp.permissions.partner_query",
 }
 has_permission = {
 	"SNP Professional": "cpts_snp.permissions.professional_has_permission",
@@ -70,4 +79,10 @@ has_permission = {
 	"SNP Availability Template": "cpts_snp.permissions.template_has_permission",
 	"SNP Absence": "cpts_snp.permissions.absence_has_permission",
 	"SNP Indemnity Payment": "cpts_snp.permissions.payment_has_permission",
+	"SNP Intern": "cpts_snp.permissions.intern_has_permission",
+	"SNP Supervision Shift": "cpts_snp.permissions.shift_has_permission",
+	"SNP Debrief": "cpts_snp.permissions.debrief_has_permission",
+	"SNP Permanence": "cpts_snp.permissions.permanence_has_permission",
+	"SNP Permanence Swap": "cpts_snp.permissions.swap_has_permission",
+	"SNP Partner": "cpts_snp.permissions.partner_has_permission",
 }

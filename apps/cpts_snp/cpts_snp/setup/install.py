@@ -15,7 +15,7 @@ SETUP_WIZARD_ARGS = {
 
 
 def after_install():
-	ensure_settings()
+	ensure_settings(fresh=True)
 	set_home_workspace("Administrator")
 
 
@@ -24,12 +24,23 @@ def after_migrate():
 	set_home_workspace("Administrator")
 
 
-def ensure_settings():
-	"""Store the defaults of SNP Settings (a Single keeps nothing until saved), keeping what was set."""
+PDSA_TIMES = ("pdsa_evening_start", "pdsa_morning_end", "pdsa_saturday_start")
+
+
+def ensure_settings(fresh: bool = False):
+	"""Store the defaults of SNP Settings (a Single keeps nothing until saved), keeping what a person set.
+
+	Frappe fills every Time field of a new document with the current time, and that can reach the database
+	during installation: on a fresh site every default is written, and PDSA hours that cannot be right (the
+	morning end after the evening start) are reset to the French defaults."""
 	stored = frappe.db.get_singles_dict("SNP Settings")
 	settings = frappe.get_single("SNP Settings")
-	# Not the in-memory values: Frappe fills every Time field of a new document with the current time.
-	missing = [df for df in settings.meta.fields if df.default and stored.get(df.fieldname) in (None, "")]
+	missing = [
+		df for df in settings.meta.fields if df.default and (fresh or stored.get(df.fieldname) in (None, ""))
+	]
+	evening, morning = stored.get("pdsa_evening_start"), stored.get("pdsa_morning_end")
+	if evening and morning and frappe.utils.get_time(morning) >= frappe.utils.get_time(evening):
+		missing += [df for df in settings.meta.fields if df.fieldname in PDSA_TIMES and df not in missing]
 	if not missing:
 		return
 	for df in missing:

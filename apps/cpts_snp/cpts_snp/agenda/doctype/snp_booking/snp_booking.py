@@ -15,9 +15,12 @@ class SNPBooking(Document):
 		self.status = "Booked"
 		self.booked_by = frappe.session.user
 		partners.apply_partner(self)
-		claim_slot(self)
 
 	def validate(self):
+		if self.is_new():
+			# After the name is taken (the naming counter is locked first by every insert of the agenda):
+			# one lock order for all writers, so concurrent bookings and slot changes cannot deadlock.
+			claim_slot(self)
 		self.validate_patient()
 		if not self.is_new():
 			self.validate_slot_unchanged()

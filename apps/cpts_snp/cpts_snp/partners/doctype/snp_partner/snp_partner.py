@@ -1,0 +1,84 @@
+import re
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import getdate
+
+from cpts_snp.exceptions import InvalidCodeError
+from cpts_snp.rules.identifiers import is_valid_siret
+
+PARTNER_ROLE = "Partenaire SNP"
+FINESS = re.compile(r"(\d{2}|2A|2B)\d{7}")
+
+
+class SNPPartner(Document):
+	def validate(self):
+		self.validate_identifiers()
+		self.validate_period()
+		self.validate_users()
+
+	def on_update(self):
+		self.give_users_the_partner_role()
+
+	def validate_identifiers(self):
+		self.finess = re.sub(r"\s", "", self.finess or "").upper() or None
+		self.siret = re.sub(r"\s", "", self.siret or "") or None
+		if not (self.finess or self.siret):
+			frappe.throw(_("Give the partner's FINESS number or its SIRET"), InvalidCodeError)
+		if self.finess and not FINESS.fullmatch(self.finess):
+			frappe.throw(
+				_("FINESS number {0} is not valid: it has 9 characters").format(self.finess), InvalidCodeError
+			)
+		if self.siret and not is_valid_siret(self.siret):
+			frappe.throw(
+				_("SIRET {0} is not valid: it has 14 digits and a check digit").format(self.siret),
+				InvalidCodeError,
+			)
+
+	def validate_period(self):
+		if self.active_from and self.active_to and getdate(self.active_to) < getdate(self.active_from):
+			frappe.throw(_("The end of the access period cannot be before its start"))
+
+	def validate_users(self):
+		"""A user belongs to one partner at most: his bookings are his partner's."""
+		users = [row.user for row in self.users]
+		duplicates = {user for user in users if users.count(user) > 1}
+		if duplicates:
+			frappe.throw(_("User {0} is listed twice").format(", ".join(sorted(duplicates))))
+		if not users:
+			return
+		Row = frappe.qb.DocType("SNP Partner User")
+		elsewhere = (
+			frappe.qb.from_(Row)
+			.select(Row.user, Row.parent)
+			.where(Row.parenttype == "SNP Partner")
+			.where(Row.user.isin(users))
+			.where(Row.parent != (self.name or ""))
+			.run()
+		)
+		if elsewhere:
+			user, partner = elsewhere[0]
+			frappe.throw(_("User {0} already belongs to the partner {1}").format(user, partner))
+
+	def give_users_the_partner_role(self):
+		"""Every user of a partner has the role Partenaire SNP (a coordinator adds users here, not in User)."""
+		users = [row.user for row in self.users]
+		if not users:
+			return
+		HasRole = frappe.qb.DocType("Has Role")
+		having = set(
+			frappe.qb.from_(HasRole)
+			.select(HasRole.parent)
+			.where(HasRole.parenttype == "User")
+			.where(HasRole.role == PARTNER_ROLE)
+			.where(HasRole.parent.isin(users))
+			.run(pluck=True)
+		)
+		for user in users:
+			if user not in having:
+				# The coordinator may manage partners without the right to edit users: the role follows
+				# the partner's list of users, which he is allowed to change.
+				user_doc = frappe.get_doc("User", user)
+				user_doc.flags.ignore_permissions = True
+				user_doc.add_roles(PARTNER_ROLE)

@@ -1,0 +1,152 @@
+"""The partner API and Frappe's REST API for territorial partners over HTTP: token authentication, booking
+with the partner and its channel recorded, never another partner's patients, view-only partners refused,
+reads logged, requests limited per minute."""
+
+import frappe
+import pytest
+import requests
+from frappe.utils import add_days, getdate, today
+
+from cpts_snp.tests.factories import PATIENT, future_start, make_slot
+from cpts_snp.tests.http import server_messages
+from cpts_snp.tests.partner_factories import api_token, delete_partners, make_partner
+
+DAY = 21
+METHOD = "/api/method/cpts_snp.api.partners"
+
+
+@pytest.fixture
+def partners(committed):
+	"""Partner A (SAS) and B (emergency department) may book, V may only view; one user and token each."""
+	world = frappe._dict()
+	made = []
+	for key, values in (
+		("a", {"partner_type": "SAS / SAMU"}),
+		("b", {"partner_type": "Emergency department"}),
+		("v", {"partner_type": "Hospital", "access_level": "View availability"}),
+	):
+		user = committed.user(["Partenaire SNP"])
+		partner = make_partner(users=[user], **values)
+		made.append(partner.name)
+		world[key] = frappe._dict(user=user, partner=partner.name, token=api_token(user))
+	frappe.db.commit()
+	yield world
+	delete_partners(made, [world[k].user for k in world])
+
+
+def token(value: str) -> dict:
+	return {"Authorization": f"token {value}"}
+
+
+def book(server, partner, slot, last_name="Durand"):
+	return requests.post(
+		f"{server}{METHOD}.book",
+		data={**PATIENT, "patient_last_name": last_name, "slot": slot},
+		headers=token(partner.token),
+		timeout=60,
+	)
+
+
+def test_a_partner_books_with_his_token_and_the_booking_records_partner_and_channel(
+	server, committed, partners
+):
+	slots = [make_slot(committed.professional(), future_start(DAY, h)).name for h in (9, 10)]
+	frappe.db.commit()
+	a = book(server, partners.a, slots[0])
+	b = book(server, partners.b, slots[1])
+	assert a.ok and b.ok, (a.text, b.text)
+	assert (a.json()["message"]["partner"], a.json()["message"]["channel"]) == (partners.a.partner, "SAS")
+	assert (b.json()["message"]["partner"], b.json()["message"]["channel"]) == (
+		partners.b.partner,
+		"Emergency department",
+	)
+	taken = book(server, partners.b, slots[0], "Martin")
+	assert taken.status_code == 417 and "plus disponible" in server_messages(taken)
+
+
+def test_partner_a_cannot_see_partner_b_bookings_through_the_rest_api(server, committed, partners):
+	slots = [make_slot(committed.professional(), future_start(DAY, h)).name for h in (11, 12)]
+	frappe.db.commit()
+	a_booking = book(server, partners.a, slots[0]).json()["message"]["name"]
+	b_booking = book(server, partners.b, slots[1], "Secret").json()["message"]["name"]
+
+	headers = token(partners.a.token)
+	listed = requests.get(
+		f"{server}/api/resource/SNP Booking", params={"limit_page_length": 0}, headers=headers, timeout=60
+	).json()["data"]
+	assert [row["name"] for row in listed] == [a_booking]
+	assert requests.get(f"{server}/api/resource/SNP Booking/{a_booking}", headers=headers).ok
+	assert requests.get(f"{server}/api/resource/SNP Booking/{b_booking}", headers=headers).status_code == 403
+	assert requests.get(f"{server}/api/resource/SNP Slot/{slots[1]}", headers=headers).status_code == 403
+	mine = requests.get(f"{server}{METHOD}.my_bookings", headers=headers, timeout=60).json()["message"]
+	assert [row["name"] for row in mine] == [a_booking]
+	response = requests.get(
+		f"{server}/api/method/frappe.client.get",
+		params={"doctype": "SNP Booking", "name": b_booking},
+		headers=headers,
+		timeout=60,
+	)
+	assert response.status_code == 403
+
+
+def test_a_view_only_partner_cannot_book_through_the_api(server, committed, partners):
+	slot = make_slot(committed.professional(), future_start(DAY, 13)).name
+	frappe.db.commit()
+	headers = token(partners.v.token)
+	free = requests.get(
+		f"{server}{METHOD}.free_slots",
+		params={"start": str(future_start(DAY, 0)), "end": str(future_start(DAY + 1, 0))},
+		headers=headers,
+		timeout=60,
+	)
+	assert slot in [row["name"] for row in free.json()["message"]]
+	assert book(server, partners.v, slot).status_code == 403
+	response = requests.post(
+		f"{server}/api/resource/SNP Booking", json={**PATIENT, "slot": slot}, headers=headers, timeout=60
+	)
+	assert response.status_code == 403
+	frappe.db.rollback()
+	assert frappe.db.get_value("SNP Slot", slot, "status") == "Available"
+	assert not frappe.db.exists("SNP Booking", {"slot": slot})
+
+
+def test_a_wrong_token_is_refused(server, partners):
+	key = partners.a.token.split(":")[0]
+	response = requests.get(
+		f"{server}{METHOD}.my_bookings", headers=token(f"{key}:not-the-secret"), timeout=60
+	)
+	assert response.status_code == 401
+	assert requests.get(f"{server}{METHOD}.my_bookings", timeout=60).status_code == 403
+
+
+def test_the_access_log_records_api_reads_and_bookings(server, committed, partners):
+	slot = make_slot(committed.professional(), future_start(DAY, 14)).name
+	frappe.db.commit()
+	headers = token(partners.a.token)
+	params = {"start": str(getdate(add_days(today(), DAY))), "end": str(getdate(add_days(today(), DAY + 1)))}
+	assert requests.get(f"{server}{METHOD}.free_slots", params=params, headers=headers, timeout=60).ok
+	booking = book(server, partners.a, slot).json()["message"]["name"]
+	assert requests.get(f"{server}{METHOD}.my_bookings", headers=headers, timeout=60).ok
+	frappe.db.rollback()
+	rows = frappe.get_all(
+		"SNP Partner Access Log",
+		filters={"user": partners.a.user},
+		fields=["partner", "action", "resource", "record_count"],
+		order_by="timestamp asc, creation asc",
+	)
+	assert [(r.action, r.resource) for r in rows] == [
+		("Search slots", "SNP Slot"),
+		("Book", f"SNP Booking/{booking}"),
+		("Read bookings", "SNP Booking"),
+	]
+	assert rows[0].record_count >= 1 and {r.partner for r in rows} == {partners.a.partner}
+
+
+def test_past_the_partner_limit_the_api_answers_429(server, partners):
+	frappe.db.set_value("SNP Partner", partners.b.partner, "rate_limit_per_minute", 2)
+	frappe.db.commit()
+	statuses = [
+		requests.get(f"{server}{METHOD}.my_bookings", headers=token(partners.b.token), timeout=60).status_code
+		for _ in range(4)
+	]
+	assert statuses == [200, 200, 429, 429]

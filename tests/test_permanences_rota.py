@@ -1,0 +1,154 @@
+"""Teleconsultation permanences: swaps between doctors through the app's workflow (accepting hands the
+permanence over, refusing keeps it), the coverage of the coming weeks, who may change a permanence, the
+demand report on a known call log, and the public page /permanences."""
+
+from datetime import datetime, timedelta
+
+import frappe
+import pytest
+import requests
+from frappe.model.workflow import WorkflowTransitionError, apply_workflow
+
+from cpts_snp.interns.factories import make_permanence
+from cpts_snp.permanences.report.couverture_des_permanences import couverture_des_permanences as coverage_report
+from cpts_snp.permanences.report.demande_de_teleconsultation import demande_de_teleconsultation as demand_report
+from cpts_snp.tests.factories import as_user, future_start, make_doctor
+
+DAY = future_start(days=15, hour=0)
+
+
+def at(hour, day=DAY):
+	return day.replace(hour=hour)
+
+
+@pytest.fixture
+def rota():
+	(a_user, a), (b_user, b), (c_user, c) = make_doctor(), make_doctor(), make_doctor()
+	permanence = make_permanence(a, at(18), at(19)).name
+	return frappe._dict(a=a, a_user=a_user, b=b, b_user=b_user, c=c, c_user=c_user, permanence=permanence)
+
+
+def request_swap(rota, to=None):
+	with as_user(rota.a_user):
+		return frappe.get_doc(
+			{"doctype": "SNP Permanence Swap", "permanence": rota.permanence, "to_professional": to or rota.b}
+		).insert()
+
+
+# --- swaps ------------------------------------------------------------------------------------------------------
+def test_an_accepted_swap_hands_the_permanence_over_to_the_other_doctor(rota):
+	swap = request_swap(rota)
+	assert (swap.status, swap.from_professional) == ("Requested", rota.a)
+	with as_user(rota.b_user):
+		swap = apply_workflow(frappe.get_doc("SNP Permanence Swap", swap.name), "Accept")
+	assert swap.status == "Accepted" and swap.decided_by == rota.b_user
+	assert frappe.db.get_value("SNP Permanence", rota.permanence, "professional") == rota.b
+
+
+def test_a_refused_swap_keeps_the_permanence_with_its_doctor(rota):
+	swap = request_swap(rota)
+	with as_user(rota.b_user):
+		swap = apply_workflow(frappe.get_doc("SNP Permanence Swap", swap.name), "Refuse")
+	assert swap.status == "Refused"
+	assert frappe.db.get_value("SNP Permanence", rota.permanence, "professional") == rota.a
+
+
+def test_only_the_doctor_asked_or_the_coordination_answers_a_swap(rota):
+	swap = request_swap(rota)
+	for user in (rota.a_user, rota.c_user):
+		with as_user(user), pytest.raises((WorkflowTransitionError, frappe.PermissionError)):
+			apply_workflow(frappe.get_doc("SNP Permanence Swap", swap.name), "Accept")
+	assert frappe.db.get_value("SNP Permanence", rota.permanence, "professional") == rota.a
+
+
+def test_a_swap_of_a_permanence_that_changed_hands_meanwhile_is_refused(rota):
+	first = request_swap(rota)
+	frappe.db.set_value("SNP Permanence Swap", first.name, "status", "Refused")
+	second = request_swap(rota, to=rota.c)
+	frappe.db.set_value("SNP Permanence", rota.permanence, "professional", rota.c)
+	frappe.db.set_value("SNP Permanence Swap", second.name, "to_professional", rota.b)
+	with as_user(rota.b_user), pytest.raises(frappe.ValidationError, match="a changé de médecin"):
+		apply_workflow(frappe.get_doc("SNP Permanence Swap", second.name), "Accept")
+
+
+def test_only_the_doctor_on_duty_asks_to_swap_his_permanence(rota):
+	with as_user(rota.c_user), pytest.raises(frappe.PermissionError):
+		frappe.get_doc({"doctype": "SNP Permanence Swap", "permanence": rota.permanence, "to_professional": rota.c}).insert()
+
+
+# --- who changes a permanence -----------------------------------------------------------------------------------------
+def test_a_doctor_cannot_edit_another_doctors_permanence(rota):
+	with as_user(rota.b_user):
+		doc = frappe.get_doc("SNP Permanence", rota.permanence)  # the rota is shared: he reads it
+		doc.teleconsultation_link = "https://visio.example.org/pirate"
+		with pytest.raises(frappe.PermissionError):
+			doc.save()
+
+
+def test_a_doctor_changes_his_link_but_hands_his_permanence_over_only_through_a_swap(rota):
+	with as_user(rota.a_user):
+		doc = frappe.get_doc("SNP Permanence", rota.permanence)
+		doc.teleconsultation_link = "https://visio.example.org/dr-a"
+		doc.save()
+		doc.professional = rota.b
+		with pytest.raises(frappe.PermissionError):
+			doc.save()
+
+
+# --- coverage -----------------------------------------------------------------------------------------------------------
+def test_the_coverage_report_lists_the_blocks_no_permanence_covers():
+	day = datetime(2031, 3, 3)
+	_user, doctor = make_doctor()
+	make_permanence(doctor, day.replace(hour=8), day.replace(hour=9))
+	make_permanence(doctor, day.replace(hour=18, minute=30), day.replace(hour=20))  # 18-19 h only half covered
+	make_permanence(None, (day + timedelta(days=1)).replace(hour=8), (day + timedelta(days=1)).replace(hour=9))
+	_columns, data, *_ = coverage_report.execute({"from_date": "2031-03-03", "weeks": 1, "hours": "8, 18-20"})
+	blocks = [(str(r["day"]), r["starts"], r["ends"]) for r in data]
+	assert blocks[:3] == [("2031-03-03", "18:00", "19:00"), ("2031-03-04", "08:00", "09:00"), ("2031-03-04", "18:00", "20:00")]
+	assert len(blocks) == 1 + 6 * 2  # the first day: only 18-19 h; then 8-9 h and 18-20 h each day
+
+
+# --- demand -------------------------------------------------------------------------------------------------------------
+def test_the_demand_report_ranks_the_uncovered_hours_with_the_most_calls_left_without_a_slot():
+	"""Crafted log (2015): Monday 8 h 4 calls of 5 without a slot, Tuesday 10 h 2 of 2, Tuesday 11 h none of 6."""
+	log = [(datetime(2015, 3, 2, 8, i), "No slot available" if i < 4 else "Advice given") for i in range(5)]
+	log += [(datetime(2015, 3, 3, 10, i), "No slot available") for i in range(2)]
+	log += [(datetime(2015, 3, 3, 11, i), "Advice given") for i in range(6)]
+	for received_at, outcome in log:
+		frappe.get_doc({"doctype": "SNP Call", "received_at": received_at, "caller_type": "Patient", "outcome": outcome}).insert()
+	_columns, data, _message, chart, summary = demand_report.execute({"from_date": "2015-03-02", "to_date": "2015-03-08"})
+	rows = {(r["weekday"], r["hour"]): r for r in data}
+	assert [(r["calls"], r["unmet"], r["unmet_share"], r["recommended"]) for r in data] == [
+		(5, 4, 80.0, 1),
+		(2, 2, 100.0, 2),
+		(6, 0, 0.0, None),
+	]
+	assert len(rows) == 3 and summary[1]["value"] == 46.2
+	assert chart["data"]["datasets"][1]["values"] == [4, 2, 0]
+
+
+# --- the public page ------------------------------------------------------------------------------------------------------
+def test_the_public_page_shows_the_coming_week_and_the_phone_number_without_login(server, committed):
+	user, doctor = committed.doctor()
+	tomorrow = future_start(days=1, hour=18)
+	permanence = make_permanence(doctor, tomorrow, tomorrow + timedelta(hours=1))
+	later = make_permanence(doctor, future_start(days=9, hour=8), future_start(days=9, hour=9))
+	phone = frappe.db.get_single_value("SNP Settings", "cpts_phone")
+	frappe.db.set_single_value("SNP Settings", "cpts_phone", "02 40 99 88 77")
+	frappe.db.commit()
+	frappe.clear_document_cache("SNP Settings", "SNP Settings")
+	try:
+		response = requests.get(server + "/permanences", timeout=30)
+		assert response.status_code == 200
+		page = response.text
+		assert "Permanences de téléconsultation" in page and "02 40 99 88 77" in page
+		assert frappe.db.get_value("SNP Professional", doctor, "full_name") in page
+		assert "18:00 – 19:00" in page
+		assert permanence.teleconsultation_link not in page and later.teleconsultation_link not in page
+		assert "08:00 – 09:00" not in page  # beyond the coming week
+	finally:
+		frappe.db.rollback()
+		frappe.db.delete("SNP Permanence", {"professional": doctor})
+		frappe.db.set_single_value("SNP Settings", "cpts_phone", phone)
+		frappe.db.commit()
+		frappe.clear_document_cache("SNP Settings", "SNP Settings")
