@@ -428,7 +428,7 @@ def test_workspace_shows_the_key_figures_charts_reports_and_shortcuts():
 		for chart in charts
 	)
 	reports = {row.link_to for row in workspace.links if row.link_type == "Report"}
-	assert reports == {"Chiffres cles SNP", "Couverture territoriale", "Activite par medecin"}
+	assert {"Chiffres cles SNP", "Couverture territoriale", "Activite par medecin"} <= reports
 	assert all(frappe.db.get_value("Report", report, "is_standard") == "Yes" for report in reports)
 	shortcuts = {row.label: (row.type, row.link_to, row.doc_view) for row in workspace.shortcuts}
 	assert shortcuts["Télésecrétariat"][:2] == ("Page", "snp-desk")

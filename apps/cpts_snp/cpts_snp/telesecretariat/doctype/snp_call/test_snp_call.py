@@ -23,7 +23,7 @@ def territory():
 	home = make_sector(
 		sector_name="Rezé-test " + frappe.generate_hash(length=4),
 		insee_code="44143",
-		communes="Rezé\nTrentemoult",
+		communes="Rezé\nTrentemoult-le-port-de-test",
 		neighbours=[{"sector": near.name}],
 	)
 	doctors = {key: make_professional(sector=sector.name).name for key, sector in (("home", home), ("near", near), ("far", far))}
@@ -52,7 +52,7 @@ def test_the_callers_sector_comes_first_then_its_neighbours_then_the_rest(territ
 	far = make_slot(d.far, in_hours(2)).name
 	near = make_slot(d.near, in_hours(4)).name
 	home = make_slot(d.home, in_hours(6)).name
-	result = find_free_slots("Trentemoult")
+	result = find_free_slots("Trentemoult-le-port-de-test")
 	assert result["sectors"] == [territory.home]
 	order = [n for n in names(result) if n in (far, near, home)]
 	assert order == [home, near, far]
