@@ -7,15 +7,14 @@ import json
 import frappe
 import pytest
 import requests
-from fhir.resources.R4B.appointment import Appointment
-from fhir.resources.R4B.bundle import Bundle
-from fhir.resources.R4B.operationoutcome import OperationOutcome
-from frappe.utils import add_days, getdate, today
-
 from cpts_snp.exports.fhir import PRACTITIONER_PARAM, RPPS_SYSTEM
 from cpts_snp.services.booking import book_slot
 from cpts_snp.tests.factories import PATIENT, as_user, future_start, make_slot
 from cpts_snp.tests.partner_factories import api_token, delete_partners, make_partner
+from fhir.resources.R4B.appointment import Appointment
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from frappe.utils import add_days, getdate, today
 
 DAY = 20  # days ahead: the searched day, far from other tests' slots
 

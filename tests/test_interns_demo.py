@@ -1,7 +1,6 @@
 """The demo of interns and permanences loads on the demo doctors, and loading it again adds nothing."""
 
 import frappe
-
 from cpts_snp.demo import interns, loader
 
 COUNTED = ("SNP Intern", "SNP Supervision Shift", "SNP Protocol", "SNP Permanence", "SNP Slot")

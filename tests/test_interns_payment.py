@@ -10,7 +10,6 @@ Doctor D:     permanences 2018-03-05 18:00-19:00 (1 h) and 2018-03-07 18:00-20:3
 from datetime import datetime
 
 import frappe
-
 from cpts_snp.interns.factories import make_permanence, make_shift, make_supervisor
 from cpts_snp.services.payment_run import compute_run
 from cpts_snp.tests.factories import make_professional

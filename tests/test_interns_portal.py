@@ -4,7 +4,6 @@ SNP Professional, and only his own data through the REST API; his supervisor rea
 from datetime import timedelta
 
 import frappe
-
 from cpts_snp.interns.factories import INTERN_ROLES, make_intern, make_shift, make_supervisor
 from cpts_snp.tests.factories import future_start, make_slot
 

@@ -6,8 +6,6 @@ from datetime import datetime, timedelta
 
 import frappe
 import pytest
-from frappe.utils import now_datetime
-
 from cpts_snp.exceptions import SupervisionError
 from cpts_snp.interns.factories import (
 	make_intern,
@@ -19,6 +17,7 @@ from cpts_snp.interns.factories import (
 from cpts_snp.services.booking import book_slot
 from cpts_snp.services.supervision import pending_debriefs
 from cpts_snp.tests.factories import PATIENT, as_user, future_start, make_doctor, make_slot, make_user
+from frappe.utils import now_datetime
 
 DAY = future_start(days=20, hour=0)
 

@@ -5,11 +5,10 @@ reads logged, requests limited per minute."""
 import frappe
 import pytest
 import requests
-from frappe.utils import add_days, getdate, today
-
 from cpts_snp.tests.factories import PATIENT, future_start, make_slot
 from cpts_snp.tests.http import server_messages
 from cpts_snp.tests.partner_factories import api_token, delete_partners, make_partner
+from frappe.utils import add_days, getdate, today
 
 DAY = 21
 METHOD = "/api/method/cpts_snp.api.partners"

@@ -7,12 +7,15 @@ from datetime import datetime, timedelta
 import frappe
 import pytest
 import requests
-from frappe.model.workflow import WorkflowTransitionError, apply_workflow
-
 from cpts_snp.interns.factories import make_permanence
-from cpts_snp.permanences.report.couverture_des_permanences import couverture_des_permanences as coverage_report
-from cpts_snp.permanences.report.demande_de_teleconsultation import demande_de_teleconsultation as demand_report
+from cpts_snp.permanences.report.couverture_des_permanences import (
+	couverture_des_permanences as coverage_report,
+)
+from cpts_snp.permanences.report.demande_de_teleconsultation import (
+	demande_de_teleconsultation as demand_report,
+)
 from cpts_snp.tests.factories import as_user, future_start, make_doctor
+from frappe.model.workflow import WorkflowTransitionError, apply_workflow
 
 DAY = future_start(days=15, hour=0)
 
@@ -129,7 +132,7 @@ def test_the_demand_report_ranks_the_uncovered_hours_with_the_most_calls_left_wi
 
 # --- the public page ------------------------------------------------------------------------------------------------------
 def test_the_public_page_shows_the_coming_week_and_the_phone_number_without_login(server, committed):
-	user, doctor = committed.doctor()
+	_user, doctor = committed.doctor()
 	tomorrow = future_start(days=1, hour=18)
 	permanence = make_permanence(doctor, tomorrow, tomorrow + timedelta(hours=1))
 	later = make_permanence(doctor, future_start(days=9, hour=8), future_start(days=9, hour=9))

@@ -3,9 +3,8 @@ permanence hours of the coming week, for patients and for the pharmacists and nu
 name of the doctor on duty is shown, never his contact details or the teleconsultation link."""
 
 import frappe
-from frappe import _
-
 from cpts_snp.services.permanences import public_week
+from frappe import _
 
 no_cache = 1
 
