@@ -332,3 +332,18 @@ def test_the_demo_territory_and_doctors_have_valid_unique_identifiers():
 	assert set(year.BORDERS) | {n for others in year.BORDERS.values() for n in others} == names
 	assert {row[3] for row in year.DOCTORS} <= names
 	assert len(set(DEMO_RPPS)) == len(DEMO_RPPS) == 25 and all(is_valid_rpps(rpps) for rpps in DEMO_RPPS)
+
+
+def test_the_whole_demo_loads_in_the_order_of_the_run_command():
+	"""`make run` loads the small demo, the year, the finance, the partners and the interns one after the other:
+	their doctors and identifiers must not collide."""
+	from cpts_snp.demo import interns, partners
+
+	loader.load()
+	year.load_year(commit=False)
+	loader.load_finance(commit=False)
+	partners.load(commit=False)
+	interns.load(commit=False)
+	rpps = frappe.get_all("SNP Professional", pluck="rpps")
+	assert len(rpps) == len(set(rpps))
+	assert frappe.db.count("SNP Intern") >= 2

@@ -17,8 +17,8 @@ SUPERVISORS = ["10003456781", "10003456782", "10003456783"]
 
 # email, first name, last name, RPPS, sector, faculty, supervisors (indexes in SUPERVISORS)
 INTERNS = [
-	("interne.lambert@cpts-demo.fr", "Inès", "Lambert", "10003456791", "Rezé", "Université de Nantes", (0, 1)),
-	("interne.girard@cpts-demo.fr", "Hugo", "Girard", "10003456792", "Vertou", "Université de Nantes", (2,)),
+	("interne.lambert@cpts-demo.fr", "Inès", "Lambert", "10003456901", "Rezé", "Université de Nantes", (0, 1)),
+	("interne.girard@cpts-demo.fr", "Hugo", "Girard", "10003456902", "Vertou", "Université de Nantes", (2,)),
 ]
 
 PROTOCOLS = [

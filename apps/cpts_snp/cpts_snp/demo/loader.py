@@ -181,7 +181,7 @@ def book_some(professionals):
 		frappe.set_user(previous_user)
 
 
-def load_finance():
+def load_finance(commit: bool = True):
 	"""What the accountants need, once the demo doctors exist (after the demo year): the CPTS bank details,
 	an indemnity scheme covering the demo year, and bank details for every demo doctor. Idempotent."""
 	from schwifty import IBAN
@@ -209,4 +209,5 @@ def load_finance():
 	for index, name in enumerate(frappe.get_all("SNP Professional", filters={"iban": ["is", "not set"]}, pluck="name", order_by="name")):
 		iban = IBAN.generate("FR", bank_code="3000600001", account_code=f"{index + 1:011d}")
 		frappe.db.set_value("SNP Professional", name, {"iban": iban.compact, "bic": "AGRIFRPP"}, update_modified=False)
-	frappe.db.commit()
+	if commit:
+		frappe.db.commit()

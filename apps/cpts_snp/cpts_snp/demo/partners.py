@@ -32,7 +32,7 @@ PARTNERS = [
 ]
 
 
-def load():
+def load(commit: bool = True):
 	frappe.flags.mute_emails = True
 	for values in PARTNERS:
 		users = [ensure_partner_user(*user) for user in values["users"]]
@@ -44,7 +44,8 @@ def load():
 		for user in users:
 			partner.append("users", {"user": user})
 		partner.insert()
-	frappe.db.commit()
+	if commit:
+		frappe.db.commit()
 
 
 def ensure_partner_user(email: str, first_name: str, last_name: str) -> str:
