@@ -18,24 +18,34 @@ def professional_of(user: str | None = None) -> str | None:
 	return frappe.db.get_value("SNP Professional", {"user": user or frappe.session.user}, "name")
 
 
-def _own_records(doctype: str, user: str | None) -> str:
-	"""List condition: staff see all; a doctor, the records whose `professional` is his."""
+def _list_condition(user: str | None, condition) -> str:
+	"""List condition shared by every doctype: staff see all, a user without a professional record nothing,
+	a doctor `condition(professional)`."""
 	user = user or frappe.session.user
 	if is_staff(user):
 		return ""
 	professional = professional_of(user)
-	if not professional:
-		return "1 = 0"
-	return f"`tab{doctype}`.`professional` = {frappe.db.escape(professional)}"
+	return condition(professional) if professional else "1 = 0"
 
 
-def _own_record(doc, user: str | None) -> bool | None:
-	"""Document check: None (no objection) for staff; for a doctor, whether the record is his."""
+def _document_check(user: str | None, check) -> bool | None:
+	"""Document check shared by every doctype: no objection (None) for staff, refused without a professional
+	record, else `check(professional)`."""
 	user = user or frappe.session.user
 	if is_staff(user):
 		return None
 	professional = professional_of(user)
-	return bool(professional) and doc.get("professional") == professional
+	return bool(professional) and bool(check(professional))
+
+
+def _own_records(doctype: str, user: str | None) -> str:
+	"""List condition: staff see all; a doctor, the records whose `professional` is his."""
+	return _list_condition(user, lambda pro: f"`tab{doctype}`.`professional` = {frappe.db.escape(pro)}")
+
+
+def _own_record(doc, user: str | None) -> bool | None:
+	"""Document check: None (no objection) for staff; for a doctor, whether the record is his."""
+	return _document_check(user, lambda pro: doc.get("professional") == pro)
 
 
 def professional_query(user: str | None = None) -> str:
@@ -201,87 +211,74 @@ def _supervised_interns_sql(professional: str) -> str:
 def _is_supervisor_of(professional: str, intern: str | None) -> bool:
 	return bool(intern) and bool(
 		frappe.db.exists(
-			"SNP Intern Supervisor", {"parent": intern, "parenttype": "SNP Intern", "supervisor": professional}
+			"SNP Intern Supervisor",
+			{"parent": intern, "parenttype": "SNP Intern", "supervisor": professional},
 		)
 	)
 
 
 def intern_query(user: str | None = None) -> str:
-	user = user or frappe.session.user
-	if is_staff(user):
-		return ""
-	professional = professional_of(user)
-	if not professional:
-		return "1 = 0"
-	return (
-		f"(`tabSNP Intern`.`professional` = {frappe.db.escape(professional)}"
-		f" OR `tabSNP Intern`.`name` IN {_supervised_interns_sql(professional)})"
+	return _list_condition(
+		user,
+		lambda pro: (
+			f"(`tabSNP Intern`.`professional` = {frappe.db.escape(pro)}"
+			f" OR `tabSNP Intern`.`name` IN {_supervised_interns_sql(pro)})"
+		),
 	)
 
 
 def intern_has_permission(doc, ptype=None, user=None) -> bool | None:
-	user = user or frappe.session.user
-	if is_staff(user):
-		return None
-	professional = professional_of(user)
-	return bool(professional) and (doc.professional == professional or _is_supervisor_of(professional, doc.name))
+	return _document_check(user, lambda pro: doc.professional == pro or _is_supervisor_of(pro, doc.name))
 
 
 def shift_query(user: str | None = None) -> str:
 	"""A supervisor sees his shifts; an intern, the shifts of his supervisors."""
-	user = user or frappe.session.user
-	if is_staff(user):
-		return ""
-	professional = professional_of(user)
-	if not professional:
-		return "1 = 0"
-	mine = frappe.db.escape(professional)
-	return (
-		f"(`tabSNP Supervision Shift`.`supervisor` = {mine} OR `tabSNP Supervision Shift`.`supervisor` IN "
-		"(SELECT s.`supervisor` FROM `tabSNP Intern Supervisor` s JOIN `tabSNP Intern` i ON i.`name` = s.`parent`"
-		f" WHERE s.`parenttype` = 'SNP Intern' AND i.`professional` = {mine}))"
-	)
+
+	def condition(professional):
+		mine = frappe.db.escape(professional)
+		return (
+			f"(`tabSNP Supervision Shift`.`supervisor` = {mine} OR `tabSNP Supervision Shift`.`supervisor` IN "
+			"(SELECT s.`supervisor` FROM `tabSNP Intern Supervisor` s JOIN `tabSNP Intern` i ON i.`name` = s.`parent`"
+			f" WHERE s.`parenttype` = 'SNP Intern' AND i.`professional` = {mine}))"
+		)
+
+	return _list_condition(user, condition)
 
 
 def shift_has_permission(doc, ptype=None, user=None) -> bool | None:
-	user = user or frappe.session.user
-	if is_staff(user):
-		return None
-	professional = professional_of(user)
-	if not professional:
-		return False
-	if doc.supervisor == professional:
-		return True
-	if ptype not in (None, "read", "print", "report"):
-		return False
-	intern = frappe.db.get_value("SNP Intern", {"professional": professional}, "name")
-	return _is_supervisor_of(doc.supervisor, intern)
+	"""A supervisor changes his shifts; his interns read them."""
+
+	def check(professional):
+		if doc.supervisor == professional:
+			return True
+		if ptype not in (None, "read", "print", "report"):
+			return False
+		intern = frappe.db.get_value("SNP Intern", {"professional": professional}, "name")
+		return _is_supervisor_of(doc.supervisor, intern)
+
+	return _document_check(user, check)
 
 
 def debrief_query(user: str | None = None) -> str:
-	user = user or frappe.session.user
-	if is_staff(user):
-		return ""
-	professional = professional_of(user)
-	if not professional:
-		return "1 = 0"
-	mine = frappe.db.escape(professional)
-	return (
-		f"(`tabSNP Debrief`.`intern` IN (SELECT `name` FROM `tabSNP Intern` WHERE `professional` = {mine})"
-		f" OR `tabSNP Debrief`.`intern` IN {_supervised_interns_sql(professional)})"
+	return _list_condition(
+		user,
+		lambda pro: (
+			"(`tabSNP Debrief`.`intern` IN (SELECT `name` FROM `tabSNP Intern` WHERE `professional` = "
+			f"{frappe.db.escape(pro)}) OR `tabSNP Debrief`.`intern` IN {_supervised_interns_sql(pro)})"
+		),
 	)
 
 
 def debrief_has_permission(doc, ptype=None, user=None) -> bool | None:
-	user = user or frappe.session.user
-	if is_staff(user):
-		return None
-	professional = professional_of(user)
-	if not professional or not doc.intern:
-		return False
-	return (
-		frappe.db.get_value("SNP Intern", doc.intern, "professional") == professional
-		or _is_supervisor_of(professional, doc.intern)
+	return _document_check(
+		user,
+		lambda pro: (
+			doc.intern
+			and (
+				frappe.db.get_value("SNP Intern", doc.intern, "professional") == pro
+				or _is_supervisor_of(pro, doc.intern)
+			)
+		),
 	)
 
 
@@ -299,24 +296,21 @@ def permanence_has_permission(doc, ptype=None, user=None) -> bool | None:
 
 
 def swap_query(user: str | None = None) -> str:
-	user = user or frappe.session.user
-	if is_staff(user):
-		return ""
-	professional = professional_of(user)
-	if not professional:
-		return "1 = 0"
-	mine = frappe.db.escape(professional)
-	return f"(`tabSNP Permanence Swap`.`from_professional` = {mine} OR `tabSNP Permanence Swap`.`to_professional` = {mine})"
+	return _list_condition(
+		user,
+		lambda pro: (
+			f"(`tabSNP Permanence Swap`.`from_professional` = {frappe.db.escape(pro)}"
+			f" OR `tabSNP Permanence Swap`.`to_professional` = {frappe.db.escape(pro)})"
+		),
+	)
 
 
 def swap_has_permission(doc, ptype=None, user=None) -> bool | None:
 	"""The two doctors of a swap; a new request, the doctor on duty (checked again when it is saved)."""
-	user = user or frappe.session.user
-	if is_staff(user):
-		return None
-	professional = professional_of(user)
-	if not professional:
-		return False
-	if ptype == "create" or doc.is_new():
-		return doc.from_professional in (None, "", professional)
-	return professional in (doc.from_professional, doc.to_professional)
+
+	def check(professional):
+		if ptype == "create" or doc.is_new():
+			return doc.from_professional in (None, "", professional)
+		return professional in (doc.from_professional, doc.to_professional)
+
+	return _document_check(user, check)
