@@ -2,7 +2,7 @@
 consultations per half-day, a debrief after every consultation, the protocol that applied, and each person
 seeing only what is his (an intern his own records, a maître de stage those of his interns)."""
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import frappe
 import pytest
@@ -17,7 +17,7 @@ from cpts_snp.interns.factories import (
 from cpts_snp.services.booking import book_slot
 from cpts_snp.services.supervision import pending_debriefs
 from cpts_snp.tests.factories import PATIENT, as_user, future_start, make_doctor, make_slot, make_user
-from frappe.utils import now_datetime
+from frappe.utils import add_days, getdate, now_datetime, today
 
 DAY = future_start(days=20, hour=0)
 
@@ -95,7 +95,8 @@ def past_world():
 	supervisor = make_supervisor(user=supervisor_user)
 	intern_user = make_intern_user()
 	intern = make_intern([supervisor], user=intern_user)
-	start = (now_datetime() - timedelta(hours=3)).replace(second=0, microsecond=0)
+	# yesterday morning: a shift that starts and ends the same day whatever the time the test runs
+	start = datetime.combine(getdate(add_days(today(), -1)), time(10, 0))
 	make_shift(supervisor, start - timedelta(minutes=30), start + timedelta(hours=1))
 	slot = make_slot(intern.professional, start, 20).name
 	return frappe._dict(supervisor=supervisor, supervisor_user=supervisor_user, intern=intern.name,
