@@ -3,8 +3,9 @@ permanence hours of the coming week, for patients and for the pharmacists and nu
 name of the doctor on duty is shown, never his contact details or the teleconsultation link."""
 
 import frappe
-from cpts_snp.services.permanences import public_week
 from frappe import _
+
+from cpts_snp.services.permanences import public_week
 
 no_cache = 1
 

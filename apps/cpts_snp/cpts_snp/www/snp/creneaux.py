@@ -1,9 +1,10 @@
 from datetime import timedelta
 
 import frappe
+from frappe.utils import getdate, today
+
 from cpts_snp.portal import page_context
 from cpts_snp.services import portal
-from frappe.utils import getdate, today
 
 
 def get_context(context):

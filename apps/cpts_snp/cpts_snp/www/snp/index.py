@@ -1,6 +1,7 @@
+from frappe.utils import getdate, today
+
 from cpts_snp.portal import page_context
 from cpts_snp.services import portal
-from frappe.utils import getdate, today
 
 
 def get_context(context):

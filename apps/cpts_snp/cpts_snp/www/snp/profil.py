@@ -1,4 +1,5 @@
 import frappe
+
 from cpts_snp.portal import page_context
 from cpts_snp.services import portal
 
