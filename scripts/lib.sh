@@ -113,7 +113,8 @@ ensure_mariadb() {
 		if [ ! -d /var/lib/mysql/mysql ]; then
 			$SUDO mariadb-install-db --user=mysql --datadir=/var/lib/mysql >/dev/null
 		fi
-		$SUDO sh -c 'nohup setsid mysqld_safe >/dev/null 2>&1 &'
+		# 9>&-: the server must not inherit the setup lock (it would hold it for as long as it runs)
+		$SUDO sh -c 'nohup setsid mysqld_safe >/dev/null 2>&1 &' 9>&-
 		local i
 		for i in $(seq 1 60); do
 			mysql_admin -e 'SELECT 1' >/dev/null 2>&1 && break
@@ -168,7 +169,7 @@ ensure_redis() {
 		if [ "$name" = cache ]; then port=$REDIS_CACHE_PORT; else port=$REDIS_QUEUE_PORT; fi
 		if ! redis-cli -p "$port" ping >/dev/null 2>&1; then
 			log "Starting Redis ($name, port $port)"
-			redis-server "$ROOT/config/redis_$name.conf" --daemonize yes >/dev/null
+			redis-server "$ROOT/config/redis_$name.conf" --daemonize yes >/dev/null 9>&-
 			local i
 			for i in $(seq 1 20); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.5; done
 		fi

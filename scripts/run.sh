@@ -18,4 +18,5 @@ cat <<MSG
   Stop with Ctrl+C.
 MSG
 cd "$ROOT"
+release_setup_lock  # the running bench must not keep other `make` commands waiting
 exec bench start

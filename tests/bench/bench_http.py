@@ -1,7 +1,8 @@
 """HTTP benchmarks against gunicorn on loopback: free-slot search vs Frappe's ping floor and the generic
 /api/resource listing, and booking throughput with 50 concurrent clients.
 
-Data set (generated once, kept on the bench site): 200 doctors, 100,000 slots, 30 sectors.
+Data set (generated once, kept on the bench site): 200 doctors, 100,000 slots, 30 sectors, and the bookings of the
+slots already consulted (a history for every doctor).
 
     make bench        (or: env/bin/python tests/bench/bench_http.py --site bench.localhost)
 """
@@ -37,6 +38,7 @@ def connect(site):
 
 def ensure_data(frappe) -> None:
 	if frappe.db.count("SNP Slot", {"name": ["like", "HB-%"]}) >= SLOTS:
+		ensure_history(frappe)
 		return
 	rng = random.Random(1)
 	now = datetime.now().replace(second=0, microsecond=0)
@@ -60,6 +62,27 @@ def ensure_data(frappe) -> None:
 	frappe.db.bulk_insert("SNP Slot", ["name", "professional", "professional_name", "sector", "starts_at", "duration",
 		"ends_at", "status", "modality", *meta], rows, chunk_size=10_000, ignore_duplicates=True)
 	frappe.db.commit()
+	ensure_history(frappe)
+
+
+def ensure_history(frappe) -> None:
+	"""The bookings behind the slots already consulted (honoured or no-show): every doctor has a history, as in
+	a CPTS that has been running for a while."""
+	if frappe.db.count("SNP Booking", {"name": ["like", "HB-RDV-%"]}):
+		return
+	now = datetime.now().replace(second=0, microsecond=0)
+	slots = frappe.db.sql("""SELECT name, professional, professional_name, sector, starts_at, status FROM `tabSNP Slot`
+		WHERE name LIKE 'HB-%%' AND status IN ('Honoured', 'No-show')""", as_dict=True)
+	rng = random.Random(2)
+	rows = [(f"HB-RDV-{slot.name[3:]}", "Administrator", now, now, "Administrator", 0, slot.name, slot.professional,
+		slot.professional_name, slot.starts_at, slot.status, "Telesecretariat", "Administrator", "Patient", "Bench",
+		"1980-01-01", slot.starts_at - timedelta(hours=20), slot.sector, 1, rng.random() < 0.7, slot.name)
+		for slot in slots]
+	frappe.db.bulk_insert("SNP Booking", ["name", "owner", "creation", "modified", "modified_by", "docstatus", "slot",
+		"professional", "professional_name", "slot_start", "status", "channel", "booked_by", "patient_last_name",
+		"patient_first_name", "patient_date_of_birth", "requested_at", "sector", "is_snp", "supplement_eligible",
+		"active_slot"], rows, chunk_size=10_000, ignore_duplicates=True)
+	frappe.db.commit()
 
 
 def bench_user(frappe) -> tuple[str, str]:
@@ -73,6 +96,35 @@ def bench_user(frappe) -> tuple[str, str]:
 	user.save()
 	frappe.db.commit()
 	return key, secret
+
+
+def bench_partner_token(frappe) -> str:
+	"""`key:secret` of the SAS platform's user (a partner, as the FHIR clients are; no rate limit)."""
+	email = "bench-sas@cpts-bench.fr"
+	if not frappe.db.exists("User", email):
+		user = frappe.get_doc({"doctype": "User", "email": email, "first_name": "Bench SAS", "send_welcome_email": 0}).insert()
+		user.add_roles("Partenaire SNP")
+	if not frappe.db.exists("SNP Partner", "Bench SAS"):
+		frappe.get_doc({"doctype": "SNP Partner", "partner_name": "Bench SAS", "partner_type": "SAS / SAMU",
+			"access_level": "Book", "finess": "440000289", "rate_limit_per_minute": 0,
+			"users": [{"user": email}]}).insert()
+	user = frappe.get_doc("User", email)
+	user.api_key, user.api_secret = frappe.generate_hash(length=15), frappe.generate_hash(length=15)
+	secret = user.api_secret
+	user.save()
+	frappe.db.commit()
+	return f"{user.api_key}:{secret}"
+
+
+def fhir_slot_search_url(base: str, now: datetime) -> str:
+	"""The SAS platform's search: free slots of 25 practitioners (by RPPS) over the next 48 hours, with the
+	schedules and practitioners included."""
+	from cpts_snp.exports.fhir import PRACTITIONER_PARAM, RPPS_SYSTEM
+
+	practitioners = ",".join(f"{RPPS_SYSTEM}|87{d:010d}" for d in range(0, 200, 8))
+	params = [("status", "free"), ("start", f"ge{now.date()}"), ("start", f"le{(now + timedelta(hours=48)).date()}"),
+		(PRACTITIONER_PARAM, practitioners), ("_include", "Slot:schedule"), ("_include:iterate", "Schedule:actor")]
+	return f"{base}/fhir/Slot?" + urllib.parse.urlencode(params)
 
 
 def start_gunicorn(site: str, port: int) -> subprocess.Popen:
@@ -158,6 +210,8 @@ def main():
 	ensure_data(frappe)
 	key, secret = bench_user(frappe)
 	headers = {"Host": args.site, "Authorization": f"token {key}:{secret}"}
+	partner_headers = {"Host": args.site, "Authorization": f"token {bench_partner_token(frappe)}",
+		"Accept": "application/fhir+json"}
 	server = start_gunicorn(args.site, args.port)
 	base = f"http://127.0.0.1:{args.port}"
 	now = datetime.now()
@@ -169,11 +223,13 @@ def main():
 		"generic /api/resource/SNP Slot": f"{base}/api/resource/SNP%20Slot?filters={urllib.parse.quote(filters)}"
 		"&fields=" + urllib.parse.quote('["name","starts_at","professional_name","sector"]') + "&limit_page_length=40",
 	}
+	urls["FHIR /fhir/Slot (25 practitioners, 48 h)"] = fhir_slot_search_url(base, now)
 	try:
 		print(f"{'endpoint':40} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8}")
 		for label, url in urls.items():
-			result = latency(url, headers)
-			print(f"{label:40} {result['p50_ms']:8} {result['p95_ms']:8} {throughput(url, headers):8.0f}", flush=True)
+			auth = partner_headers if "/fhir/" in url else headers
+			result = latency(url, auth)
+			print(f"{label:40} {result['p50_ms']:8} {result['p95_ms']:8} {throughput(url, auth):8.0f}", flush=True)
 		print("booking with 50 concurrent clients:", booking_throughput(frappe, base, headers), flush=True)
 	finally:
 		server.terminate()

@@ -12,7 +12,7 @@ service.
 
 The year is inserted set-based (frappe.db.bulk_insert), with every derived field computed by the app's own
 rules (slot end, PDSA hours, SNP booking, supplement and its weekly cap, active slot…) and names taken from the
-naming counter Frappe uses for these doctypes, which is advanced past them. The random draws use a fixed seed:
+naming sequence of each doctype (cpts_snp.services.naming), which is advanced past them. The random draws use a fixed seed:
 the same day gives the same year on every machine.
 
 Idempotent: a flag in the system defaults says the year was loaded; a second run only generates the coming
@@ -28,7 +28,6 @@ from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
 import frappe
-from frappe.model.naming import parse_naming_series
 from frappe.utils import get_datetime, get_time, getdate, now_datetime
 
 from cpts_snp.demo import loader
@@ -41,6 +40,7 @@ from cpts_snp.rules.slots import (
 	slot_status_for_booking,
 )
 from cpts_snp.rules.snp import is_snp_booking, supplement_decision, week_bounds
+from cpts_snp.services import naming
 from cpts_snp.services.booking import supplement_note
 from cpts_snp.services.generation import WEEKDAY_FIELDS, generate_for_template
 from cpts_snp.services.onboarding import activate
@@ -1247,68 +1247,23 @@ def plan_absences(doctors: list[Doctor], now: datetime) -> list[Absence]:
 
 
 def insert_year(year: Year):
-	"""Insert the planned year, names taken from the naming counter of the doctypes in creation order."""
-	records = (
-		[("SNP Absence", a.created, a) for a in year.absences]
-		+ [("SNP Slot", s.created, s) for s in year.slots]
-		+ [("SNP Booking", b.requested_at, b) for b in year.bookings]
-		+ [("SNP Call", c.received_at, c) for c in year.calls]
-	)
-	records.sort(key=lambda r: (r[1], ("SNP Absence", "SNP Slot", "SNP Booking", "SNP Call").index(r[0])))
-	numbers = reserve_numbers(len(records))
-	autonames = {}
-	for (doctype, created, record), number in zip(records, numbers, strict=True):
-		if doctype not in autonames:
-			autonames[doctype] = frappe.get_meta(doctype).autoname
-		record.name = format_name(autonames[doctype], created, number)
+	"""Insert the planned year, each doctype's names taken from its naming sequence in creation order."""
+	groups = {
+		"SNP Absence": [(a.created, a) for a in year.absences],
+		"SNP Slot": [(s.created, s) for s in year.slots],
+		"SNP Booking": [(b.requested_at, b) for b in year.bookings],
+		"SNP Call": [(c.received_at, c) for c in year.calls],
+	}
+	for doctype, records in groups.items():
+		records.sort(key=lambda r: r[0])
+		pattern = naming.pattern_of(doctype)
+		for (created, record), number in zip(records, naming.reserve(doctype, len(records)), strict=True):
+			record.name = naming.format_name(pattern, created, number)
 
 	bulk_insert("SNP Absence", [absence_row(a) for a in year.absences])
 	bulk_insert("SNP Slot", [slot_row(s) for s in year.slots])
 	bulk_insert("SNP Booking", [booking_row(b) for b in year.bookings])
 	bulk_insert("SNP Call", [call_row(c) for c in year.calls])
-
-
-def series_key(doctype: str) -> tuple[str, int]:
-	"""The key of the naming counter (tabSeries) behind the doctype's `{###…}`, found as Frappe's
-	`format:` naming finds it (each braced part is parsed on its own), and the number of digits."""
-	autoname = frappe.get_meta(doctype).autoname
-	hashes = re.search(r"\{(#+)\}", autoname).group(1)
-	found = []
-
-	def capture(key, digits):
-		found.append((key, digits))
-		return "0" * digits
-
-	parse_naming_series([hashes], number_generator=capture)
-	return found[0]
-
-
-def reserve_numbers(count: int) -> range:
-	"""Advance the naming counter shared by the demo doctypes by `count`, as `count` inserts would have."""
-	keys = {series_key(doctype)[0] for doctype in ("SNP Absence", "SNP Slot", "SNP Booking", "SNP Call")}
-	if len(keys) != 1:
-		raise RuntimeError("The demo year expects one naming counter for absences, slots, bookings and calls")
-	key = keys.pop()
-	current = frappe.db.sql("SELECT `current` FROM `tabSeries` WHERE `name` = %s FOR UPDATE", key)
-	if not current:
-		frappe.db.sql("INSERT INTO `tabSeries` (`name`, `current`) VALUES (%s, 0)", key)
-		current = 0
-	else:
-		current = current[0][0] or 0
-	frappe.db.sql("UPDATE `tabSeries` SET `current` = %s WHERE `name` = %s", (current + count, key))
-	return range(current + 1, current + count + 1)
-
-
-def format_name(autoname: str, created: datetime, number: int) -> str:
-	"""The name `format:PREFIX-{YYYY}-{#####}` gives a document created at `created` with counter `number`."""
-
-	def part(match):
-		value = match.group(1)
-		if value.startswith("#"):
-			return str(number).zfill(len(value))
-		return created.strftime({"YYYY": "%Y", "YY": "%y", "MM": "%m", "DD": "%d"}[value])
-
-	return re.sub(r"\{([^{}]+)\}", part, autoname.split(":", 1)[1])
 
 
 def standard(name: str, created: datetime, owner: str, modified: datetime, modified_by: str) -> dict:

@@ -22,7 +22,8 @@ def _patient(booking) -> str:
 
 
 def _professional_email(booking) -> str | None:
-	return frappe.db.get_value("SNP Professional", booking.professional, "email")
+	found = frappe.db.sql("SELECT `email` FROM `tabSNP Professional` WHERE `name` = %s", booking.professional)
+	return found[0][0] if found else None
 
 
 def _telesecretariat_email() -> str | None:

@@ -33,12 +33,14 @@ def intern_for(professional: str | None):
 	"""The SNP Intern record whose professional is `professional`, or None (most professionals are not interns)."""
 	if not professional:
 		return None
-	return frappe.db.get_value(
-		"SNP Intern",
-		{"professional": professional},
-		["name", "full_name", "status", "semester_start", "semester_end"],
+	# plain SQL: every slot and booking change asks (Frappe's get_value parses its field list each time)
+	rows = frappe.db.sql(
+		"""SELECT `name`, `full_name`, `status`, `semester_start`, `semester_end` FROM `tabSNP Intern`
+		WHERE `professional` = %s LIMIT 1""",
+		professional,
 		as_dict=True,
 	)
+	return rows[0] if rows else None
 
 
 def supervisors_of(intern: str) -> list[str]:

@@ -1,7 +1,9 @@
-"""Installation steps: French defaults for a fresh site and the app's home workspace."""
+"""Installation steps: naming sequences, French defaults for a fresh site and the app's home workspace."""
 
 import frappe
 from frappe.utils import cint
+
+from cpts_snp.services.naming import ensure_sequences
 
 HOME_WORKSPACE = "Soins non programmés"
 
@@ -15,11 +17,13 @@ SETUP_WIZARD_ARGS = {
 
 
 def after_install():
+	ensure_sequences()
 	ensure_settings(fresh=True)
 	set_home_workspace("Administrator")
 
 
 def after_migrate():
+	ensure_sequences()
 	ensure_settings()
 	set_home_workspace("Administrator")
 

@@ -8,11 +8,15 @@ from cpts_snp.exceptions import InvalidDurationError
 from cpts_snp.rules.slots import MAX_DURATION, MIN_DURATION, is_valid_duration
 from cpts_snp.rules.templates import ends_same_day
 from cpts_snp.services.generation import WEEKDAY_FIELDS
+from cpts_snp.services.naming import set_name
 
 MAX_SLOTS_PER_DAY = 12
 
 
 class SNPAvailabilityTemplate(Document):
+	def autoname(self):
+		set_name(self)
+
 	def validate(self):
 		self.validate_weekdays()
 		self.validate_slots()

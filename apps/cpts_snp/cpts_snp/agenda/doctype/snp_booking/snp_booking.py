@@ -8,19 +8,22 @@ from cpts_snp.rules.identifiers import normalise_phone
 from cpts_snp.rules.slots import can_change_booking_status, outcome_needs_start_passed
 from cpts_snp.services import notifications, partners, supervision
 from cpts_snp.services.booking import claim_slot, sync_slot_status
+from cpts_snp.services.naming import set_name
 
 
 class SNPBooking(Document):
+	def autoname(self):
+		set_name(self)
+
 	def before_insert(self):
 		self.status = "Booked"
 		self.booked_by = frappe.session.user
 		partners.apply_partner(self)
+		# Before the name is taken: a refused attempt uses no number (names come from a sequence, see
+		# cpts_snp.services.naming, so naming takes no lock and the lock order stays professional, then slot).
+		claim_slot(self)
 
 	def validate(self):
-		if self.is_new():
-			# After the name is taken (the naming counter is locked first by every insert of the agenda):
-			# one lock order for all writers, so concurrent bookings and slot changes cannot deadlock.
-			claim_slot(self)
 		self.validate_patient()
 		if not self.is_new():
 			self.validate_slot_unchanged()
@@ -81,3 +84,9 @@ class SNPBooking(Document):
 			)
 		if self.status == "Cancelled" and not (self.cancellation_reason or "").strip():
 			frappe.throw(_("Please give the reason for the cancellation"), InvalidStatusChangeError)
+
+
+def on_doctype_update():
+	# The weekly supplement count reads one doctor's bookings of one week under lock
+	# (cpts_snp.services.booking.decide_supplement): with this index it locks that week only.
+	frappe.db.add_index("SNP Booking", ["professional", "slot_start"])

@@ -12,6 +12,7 @@ from cpts_snp.rules.identifiers import (
 	normalise_iban,
 	normalise_phone,
 )
+from cpts_snp.services.naming import set_name
 
 # What a doctor may change himself (portal « Mon profil » or the API); the rest is the coordination's.
 SELF_SERVICE_FIELDS = {"phone", "email", "sectors", "iban", "bic", "ics_token"}
@@ -19,6 +20,9 @@ SYSTEM_FIELDS = {"modified", "modified_by", "creation", "owner", "idx", "docstat
 
 
 class SNPProfessional(Document):
+	def autoname(self):
+		set_name(self)
+
 	def before_insert(self):
 		# The secret of the doctor's private calendar feed (stored encrypted, as every Password field).
 		from cpts_snp.services.portal import new_feed_token

@@ -20,12 +20,16 @@ from cpts_snp.rules.slots import (
 	is_valid_duration,
 	slot_end,
 )
+from cpts_snp.services.naming import set_name
 from cpts_snp.services.settings import pdsa_schedule
 from cpts_snp.services.slots import assert_no_overlap
 from cpts_snp.services.supervision import check_slot as check_supervision
 
 
 class SNPSlot(Document):
+	def autoname(self):
+		set_name(self)
+
 	def validate(self):
 		self.validate_duration()
 		self.set_end()

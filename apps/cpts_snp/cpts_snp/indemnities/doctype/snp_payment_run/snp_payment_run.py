@@ -6,9 +6,13 @@ from frappe.utils import cint, today
 from cpts_snp.api import endpoint
 from cpts_snp.exceptions import PaymentRunError
 from cpts_snp.services import payment_run as service
+from cpts_snp.services.naming import set_name
 
 
 class SNPPaymentRun(Document):
+	def autoname(self):
+		set_name(self)
+
 	# Payments and claims follow the run (set in on_cancel); they do not block its cancellation.
 	ignore_linked_doctypes = ("SNP Indemnity Payment", "SNP Paid Item")
 

@@ -3,8 +3,13 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import getdate
 
+from cpts_snp.services.naming import set_name
+
 
 class SNPIntern(Document):
+	def autoname(self):
+		set_name(self)
+
 	def validate(self):
 		self.set_full_name()
 		self.validate_semester()

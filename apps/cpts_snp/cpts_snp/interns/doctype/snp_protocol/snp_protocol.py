@@ -3,8 +3,13 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import getdate
 
+from cpts_snp.services.naming import set_name
+
 
 class SNPProtocol(Document):
+	def autoname(self):
+		set_name(self)
+
 	def validate(self):
 		self.title = (self.title or "").strip()
 		if self.valid_to and getdate(self.valid_to) < getdate(self.valid_from):

@@ -5,9 +5,13 @@ from frappe.utils import get_datetime
 
 from cpts_snp.exceptions import SupervisionError
 from cpts_snp.rules.supervision import is_valid_shift
+from cpts_snp.services.naming import set_name
 
 
 class SNPSupervisionShift(Document):
+	def autoname(self):
+		set_name(self)
+
 	def validate(self):
 		if not is_valid_shift(get_datetime(self.starts_at), get_datetime(self.ends_at)):
 			frappe.throw(

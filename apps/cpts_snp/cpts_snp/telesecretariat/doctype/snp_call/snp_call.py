@@ -3,10 +3,15 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import add_to_date, get_datetime, now_datetime
 
+from cpts_snp.services.naming import set_name
+
 BOOKED = "SNP appointment booked"
 
 
 class SNPCall(Document):
+	def autoname(self):
+		set_name(self)
+
 	def validate(self):
 		if self.is_new() and not self.handled_by:
 			self.handled_by = frappe.session.user
