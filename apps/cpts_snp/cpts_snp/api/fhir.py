@@ -126,7 +126,7 @@ def read_appointment(name: str, partner) -> Response:
 		# Unknown, or another partner's: the answer is the same (no hint that it exists).
 		raise fhir.FHIRRequestError(_("Appointment {0} not found").format(name), 404, "not-found")
 	log(partner, "Read bookings", f"Appointment/{name}", 1)
-	return respond(fhir.Appointment.model_validate(fhir.appointment(rows[0], get_system_timezone())))
+	return respond(fhir.appointment(rows[0], get_system_timezone()))
 
 
 def create_appointment(partner) -> Response:
@@ -146,7 +146,7 @@ def create_appointment(partner) -> Response:
 			frappe.db.commit()
 		raise
 	row = partners.bookings(names=[booking.name])[0]
-	resource = fhir.Appointment.model_validate(fhir.appointment(row, get_system_timezone()))
+	resource = fhir.appointment(row, get_system_timezone())
 	return respond(resource, 201, {"Location": f"{base_url()}/Appointment/{booking.name}"})
 
 
@@ -157,9 +157,9 @@ def log(partner, action: str, resource: str, count: int) -> None:
 	frappe.local.flags.commit = True  # a GET is rolled back otherwise
 
 
-def respond(resource, status: int = 200, headers: dict | None = None) -> Response:
+def respond(resource: dict, status: int = 200, headers: dict | None = None) -> Response:
 	return Response(
-		resource.json(),
+		fhir.to_json(resource),
 		status=status,
 		headers=headers,
 		content_type=f"{fhir.FHIR_JSON}; charset=utf-8",

@@ -2,9 +2,11 @@
 d'Accès aux Soins », package ans.fhir.fr.sas, built on the CI-SIS shared-agenda guide).
 
 Pure mapping, no database and no request: search parameters in, typed queries out; slots, professionals and
-bookings (already read by the caller, as dicts) in, FHIR resources out. Every resource is built and validated
-with `fhir.resources` (its R4B package: the same shapes as R4 for Slot, Schedule, Practitioner,
-PractitionerRole, Appointment, Bundle and OperationOutcome).
+bookings (already read by the caller, as dicts) in, FHIR resources out. What partners send (an Appointment to
+book) is parsed and validated with `fhir.resources` (its R4B package: the same shapes as R4 for Slot, Schedule,
+Practitioner, PractitionerRole, Appointment, Bundle and OperationOutcome). Answers are built as plain dicts in
+those shapes and serialised by `to_json`: the tests validate them with the same models, which would cost more
+than the whole rest of a search at run time (about 30 ms for 25 practitioners over two days).
 
 Search flow of the SAS guide (CPTS agenda): the platform asks, for 1 to 25 practitioners at a time,
 
@@ -17,14 +19,13 @@ place, its PractitionerRole and its Practitioner.
 """
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from fhir.resources.R4B.appointment import Appointment
-from fhir.resources.R4B.bundle import Bundle
-from fhir.resources.R4B.operationoutcome import OperationOutcome
 from frappe import _
 from pydantic import ValidationError
 
@@ -441,7 +442,7 @@ def slot_bundle(
 	base_url: str,
 	self_url: str,
 	timezone: str,
-) -> Bundle:
+) -> dict:
 	"""The searchset answering a Slot search: Slots (match), then Schedules, PractitionerRoles and
 	Practitioners (include) as the query asks."""
 	shown = slots[: query.count] if query.count else slots
@@ -462,31 +463,42 @@ def slot_bundle(
 	return searchset(entries, len(slots), self_url)
 
 
-def appointment_bundle(rows: list[dict], base_url: str, self_url: str, timezone: str) -> Bundle:
+def appointment_bundle(rows: list[dict], base_url: str, self_url: str, timezone: str) -> dict:
 	return searchset(
 		[_entry(appointment(row, timezone), base_url, "match") for row in rows], len(rows), self_url
 	)
 
 
-def searchset(entries: list[dict], total: int, self_url: str) -> Bundle:
-	return Bundle.model_validate(
-		{
-			"resourceType": "Bundle",
-			"type": "searchset",
-			"total": total,
-			"link": [{"relation": "self", "url": self_url}],
-			"entry": entries or None,
-		}
-	)
+def searchset(entries: list[dict], total: int, self_url: str) -> dict:
+	return {
+		"resourceType": "Bundle",
+		"type": "searchset",
+		"total": total,
+		"link": [{"relation": "self", "url": self_url}],
+		"entry": entries,
+	}
 
 
-def operation_outcome(diagnostics: str, code: str = "invalid", severity: str = "error") -> OperationOutcome:
-	return OperationOutcome.model_validate(
-		{
-			"resourceType": "OperationOutcome",
-			"issue": [{"severity": severity, "code": code, "diagnostics": diagnostics}],
-		}
-	)
+def operation_outcome(diagnostics: str, code: str = "invalid", severity: str = "error") -> dict:
+	return {
+		"resourceType": "OperationOutcome",
+		"issue": [{"severity": severity, "code": code, "diagnostics": diagnostics}],
+	}
+
+
+def pruned(value):
+	"""`value` without its empty parts: FHIR has no null, no empty string, array or object."""
+	if isinstance(value, dict):
+		kept = ((key, pruned(item)) for key, item in value.items())
+		return {key: item for key, item in kept if item not in (None, "", [], {})}
+	if isinstance(value, list):
+		return [item for item in map(pruned, value) if item not in (None, "", [], {})]
+	return value
+
+
+def to_json(resource: dict) -> str:
+	"""A resource as FHIR JSON."""
+	return json.dumps(pruned(resource), ensure_ascii=False, separators=(",", ":"))
 
 
 def is_resource_id(value: str) -> bool:

@@ -111,7 +111,7 @@ def test_a_bundle_for_25_practitioners_validates_with_schedules_roles_and_practi
 		params(actor=actors(25), include="Slot:schedule", iterate="Schedule:actor"), TZ, NOW, HORIZON
 	)
 	bundle = fhir.slot_bundle(slots, professionals, query, "http://x/fhir", "http://x/fhir/Slot?…", TZ)
-	again = Bundle.model_validate_json(bundle.json())
+	again = Bundle.model_validate_json(fhir.to_json(bundle))
 	kinds = [entry.resource.get_resource_type() for entry in again.entry]
 	assert (again.type, again.total) == ("searchset", 75)
 	assert kinds.count("Slot") == 75
@@ -130,7 +130,9 @@ def test_a_bundle_for_25_practitioners_validates_with_schedules_roles_and_practi
 def test_without_include_the_bundle_holds_only_slots():
 	professionals, slots = _world(2)
 	query = fhir.parse_slot_search(params(actor=actors(2)), TZ, NOW, HORIZON)
-	bundle = fhir.slot_bundle(slots, professionals, query, "http://x/fhir", "http://x/fhir/Slot", TZ)
+	bundle = Bundle.model_validate_json(
+		fhir.to_json(fhir.slot_bundle(slots, professionals, query, "http://x/fhir", "http://x/fhir/Slot", TZ))
+	)
 	assert {entry.resource.get_resource_type() for entry in bundle.entry} == {"Slot"}
 	assert {entry.search.mode for entry in bundle.entry} == {"match"}
 
@@ -195,3 +197,25 @@ def test_booking_statuses_map_to_fhir_appointment_statuses():
 	}
 	statuses = [fhir.appointment({**row, "status": s}, TZ)["status"] for s in fhir.APPOINTMENT_STATUS]
 	assert statuses == ["booked", "fulfilled", "noshow", "cancelled"]
+
+
+def test_every_kind_of_answer_is_valid_fhir_without_empty_parts():
+	"""Answers are plain dicts serialised by `to_json`: each validates with the FHIR models, with no null."""
+	from fhir.resources.R4B.appointment import Appointment
+	from fhir.resources.R4B.operationoutcome import OperationOutcome
+
+	row = {"name": "RDV-2026-00001", "slot": "CR-2026-00001", "professional": "PRO-00001", "status": "Booked",
+		"slot_start": datetime(2026, 12, 1, 10), "patient_last_name": "Durand", "reason": None}
+	answers = {
+		Bundle: fhir.appointment_bundle([], "http://x/fhir", "http://x/fhir/Appointment", TZ),
+		Appointment: fhir.appointment(row, TZ),
+		OperationOutcome: fhir.operation_outcome("Créneau déjà réservé", "conflict"),
+	}
+	for model, resource in answers.items():
+		text = fhir.to_json(resource)
+		assert "null" not in text and "[]" not in text and '""' not in text
+		model.model_validate_json(text)
+	assert json.loads(fhir.to_json(answers[Bundle])) == {
+		"resourceType": "Bundle", "type": "searchset", "total": 0,
+		"link": [{"relation": "self", "url": "http://x/fhir/Appointment"}],
+	}
