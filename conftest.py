@@ -151,3 +151,43 @@ def committed():
 	records = Committed()
 	yield records
 	records.cleanup()
+
+
+# --- Territorial partners over HTTP (partner API, FHIR) ---
+
+
+@pytest.fixture(scope="module")
+def partner_world(server):
+	"""Partner A (SAS regulation) and B (emergency department) may book, V (hospital) may only view; one user
+	and API token each; committed once per module (users are slow to create), removed afterwards."""
+	from cpts_snp.tests.partner_factories import api_token, delete_partners, make_partner
+
+	records = Committed()
+	world = frappe._dict()
+	for key, values in (
+		("a", {"partner_type": "SAS / SAMU"}),
+		("b", {"partner_type": "Emergency department"}),
+		("v", {"partner_type": "Hospital", "access_level": "View availability"}),
+	):
+		user = records.user(["Partenaire SNP"])
+		partner = make_partner(users=[user], **values)
+		world[key] = frappe._dict(user=user, partner=partner.name, token=api_token(user))
+	frappe.db.commit()
+	yield world
+	delete_partners([p.partner for p in world.values()], [p.user for p in world.values()])
+	records.cleanup()
+
+
+@pytest.fixture
+def partners(partner_world):
+	"""The partners of the module, as new for each test: no access log, no request counted, default limits."""
+	from cpts_snp.services.partners import reset_rate_limit
+
+	frappe.db.rollback()
+	default_limit = frappe.get_meta("SNP Partner").get_field("rate_limit_per_minute").default
+	for p in partner_world.values():
+		frappe.db.delete("SNP Partner Access Log", {"user": p.user})
+		frappe.db.set_value("SNP Partner", p.partner, "rate_limit_per_minute", default_limit)
+		reset_rate_limit(p.user)
+	frappe.db.commit()
+	return partner_world

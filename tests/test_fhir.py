@@ -9,34 +9,14 @@ import pytest
 import requests
 from cpts_snp.exports.fhir import PRACTITIONER_PARAM, RPPS_SYSTEM
 from cpts_snp.services.booking import book_slot
-from cpts_snp.tests.factories import PATIENT, as_user, future_start, make_slot
-from cpts_snp.tests.partner_factories import api_token, delete_partners, make_partner
+from cpts_snp.tests.factories import PATIENT, future_start, make_slot
+from cpts_snp.tests.partner_factories import api_token
 from fhir.resources.R4B.appointment import Appointment
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from frappe.utils import add_days, getdate, today
 
 DAY = 20  # days ahead: the searched day, far from other tests' slots
-
-
-@pytest.fixture
-def partners(committed):
-	"""Partners A and B (SAS, may book) and V (emergency department, view only), one user each, with an API
-	token; committed, removed afterwards."""
-	world = frappe._dict()
-	made = []
-	for key, values in (
-		("a", {"partner_type": "SAS / SAMU"}),
-		("b", {"partner_type": "SAS / SAMU"}),
-		("v", {"partner_type": "Emergency department", "access_level": "View availability"}),
-	):
-		user = committed.user(["Partenaire SNP"])
-		partner = make_partner(users=[user], **values)
-		made.append(partner.name)
-		world[key] = frappe._dict(user=user, partner=partner.name, token=api_token(user))
-	frappe.db.commit()
-	yield world
-	delete_partners(made, [world[k].user for k in world])
 
 
 def auth(token: str) -> dict:

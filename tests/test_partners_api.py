@@ -3,34 +3,13 @@ with the partner and its channel recorded, never another partner's patients, vie
 reads logged, requests limited per minute."""
 
 import frappe
-import pytest
 import requests
 from cpts_snp.tests.factories import PATIENT, future_start, make_slot
 from cpts_snp.tests.http import server_messages
-from cpts_snp.tests.partner_factories import api_token, delete_partners, make_partner
 from frappe.utils import add_days, getdate, today
 
 DAY = 21
 METHOD = "/api/method/cpts_snp.api.partners"
-
-
-@pytest.fixture
-def partners(committed):
-	"""Partner A (SAS) and B (emergency department) may book, V may only view; one user and token each."""
-	world = frappe._dict()
-	made = []
-	for key, values in (
-		("a", {"partner_type": "SAS / SAMU"}),
-		("b", {"partner_type": "Emergency department"}),
-		("v", {"partner_type": "Hospital", "access_level": "View availability"}),
-	):
-		user = committed.user(["Partenaire SNP"])
-		partner = make_partner(users=[user], **values)
-		made.append(partner.name)
-		world[key] = frappe._dict(user=user, partner=partner.name, token=api_token(user))
-	frappe.db.commit()
-	yield world
-	delete_partners(made, [world[k].user for k in world])
 
 
 def token(value: str) -> dict:
