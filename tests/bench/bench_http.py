@@ -190,6 +190,10 @@ def booking_throughput(frappe, base: str, headers: dict, clients: int = 50, book
 		return session.post(f"{base}/api/method/cpts_snp.api.booking.book", data={"slot": slot,
 			"patient_last_name": "Bench", "patient_first_name": "Patient", "patient_date_of_birth": "1980-01-01"}).status_code
 
+	def deadlocks() -> int:
+		return int(frappe.db.sql("SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'")[0][1])
+
+	deadlocks_before = deadlocks()
 	started = time.perf_counter()
 	with ThreadPoolExecutor(clients) as pool:
 		codes = list(pool.map(book, attempts))
@@ -198,7 +202,9 @@ def booking_throughput(frappe, base: str, headers: dict, clients: int = 50, book
 	booked = frappe.db.sql("SELECT slot, COUNT(*) FROM `tabSNP Booking` WHERE slot LIKE %s GROUP BY slot HAVING COUNT(*) > 1",
 		f"HBB-{tag}-%")
 	return {"attempts": len(attempts), "ok": codes.count(200), "refused": codes.count(417), "server_errors": sum(c >= 500 for c in codes),
-		"bookings_per_s": round(codes.count(200) / elapsed, 1), "double_bookings": len(booked)}
+		"seconds": round(elapsed, 1), "bookings_per_s": round(codes.count(200) / elapsed, 1),
+		"attempts_per_s": round(len(attempts) / elapsed, 1), "double_bookings": len(booked),
+		"deadlocks": deadlocks() - deadlocks_before}
 
 
 def main():
