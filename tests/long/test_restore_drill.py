@@ -1,6 +1,8 @@
 """Backup and restore drill: `bench backup` of a site, restored into a new site, gives the same number of
-records for every cpts_snp doctype (the CPTS's recovery procedure, see the README)."""
+records for every cpts_snp doctype, and naming sequences that go on after the restored names (the CPTS's recovery
+procedure, see the README)."""
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -21,8 +23,6 @@ def bench(*args: str) -> str:
 
 def record_counts(site: str) -> dict[str, int]:
 	out = bench("--site", site, "execute", "cpts_snp.setup.drill.record_counts")
-	import json
-
 	return json.loads(out.strip().splitlines()[-1])
 
 
@@ -40,6 +40,9 @@ def test_a_backup_restored_into_a_new_site_has_every_record(committed):
 			"--source-sql", str(backups[-1]))
 		after = record_counts(DRILL_SITE)
 		assert before == after
+		# the restored naming sequences go on after the restored names: no new record reuses a name
+		behind = bench("--site", DRILL_SITE, "execute", "cpts_snp.setup.drill.sequences_behind")
+		assert json.loads(behind.strip().splitlines()[-1]) == []
 		assert before["SNP Professional"] >= 1 and len(before) >= 15
 	finally:
 		subprocess.run([str(ROOT / ".bench-tools" / "bin" / "bench"), "drop-site", DRILL_SITE, "--force", "--no-backup",

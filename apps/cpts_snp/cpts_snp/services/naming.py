@@ -64,6 +64,30 @@ def set_name(doc) -> None:
 	doc.name = format_name(pattern_of(doc.doctype), now_datetime(), get_next_val(doc.doctype, slug=SLUG))
 
 
+def sequence_name(doctype: str) -> str:
+	return frappe.scrub(doctype + SLUG)
+
+
+def next_number(doctype: str) -> int | None:
+	"""The number the doctype's sequence hands out next (without taking it), None without a sequence."""
+	try:
+		return frappe.db.sql(f"SELECT next_not_cached_value FROM `{sequence_name(doctype)}`")[0][0]
+	except Exception as e:
+		if frappe.db.is_table_missing(e):
+			return None
+		raise
+
+
+def sequences_behind() -> list[str]:
+	"""Doctypes whose sequence is missing or would hand out a name already used (none on a sound site)."""
+	behind = []
+	for doctype in DOCTYPES:
+		upcoming = next_number(doctype)
+		if upcoming is None or upcoming <= highest_number(doctype):
+			behind.append(doctype)
+	return behind
+
+
 def reserve(doctype: str, count: int) -> list[int]:
 	"""`count` numbers of the doctype's sequence, for records inserted in bulk (the demo year)."""
 	return [get_next_val(doctype, slug=SLUG) for _ in range(count)]

@@ -43,14 +43,15 @@ def test_a_refused_booking_uses_no_number():
 def test_the_sequence_moves_past_names_written_without_it():
 	"""A restored backup or bulk-loaded records: the next name never collides with an existing one."""
 	professional = make_professional().name
-	next_number = frappe.db.sql("SELECT next_not_cached_value FROM `snp_slot_name_seq`")[0][0]
-	ahead = max(naming.highest_number("SNP Slot"), next_number) + 1000
+	ahead = max(naming.highest_number("SNP Slot"), naming.next_number("SNP Slot")) + 1000
 	slot = make_slot(professional, future_start(42, 9))
 	frappe.db.set_value("SNP Slot", slot.name, "status", "Cancelled")
 	frappe.rename_doc("SNP Slot", slot.name, f"CR-2019-{ahead}", force=True)
 	assert naming.highest_number("SNP Slot") == ahead
+	assert naming.sequences_behind() == ["SNP Slot"]
 	naming.ensure_sequences()  # DDL: commits; the renamed slot is removed below
 	try:
+		assert naming.sequences_behind() == []
 		assert int(make_slot(professional, future_start(42, 10)).name.rsplit("-", 1)[1]) == ahead + 1
 	finally:
 		frappe.db.rollback()

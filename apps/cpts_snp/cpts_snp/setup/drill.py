@@ -1,6 +1,8 @@
-"""Recovery drill helper: the number of records of every cpts_snp doctype on this site, as JSON.
+"""Recovery drill helpers: the number of records of every cpts_snp doctype on this site, and the doctypes whose
+naming sequence would reuse a name, as JSON.
 
 	bench --site SITE execute cpts_snp.setup.drill.record_counts
+	bench --site SITE execute cpts_snp.setup.drill.sequences_behind
 """
 
 import json
@@ -13,4 +15,11 @@ def record_counts() -> str:
 	doctypes = frappe.get_all("DocType", filters={"module": ["in", modules], "issingle": 0}, pluck="name")
 	counts = {doctype: frappe.db.count(doctype) for doctype in sorted(doctypes)}
 	print(json.dumps(counts, ensure_ascii=False))
+	return ""
+
+
+def sequences_behind() -> str:
+	from cpts_snp.services.naming import sequences_behind as behind
+
+	print(json.dumps(behind(), ensure_ascii=False))
 	return ""
