@@ -29,3 +29,10 @@ def test_statuses_and_doctypes_read_in_french():
 		"Non honoré",
 		"Annulé",
 	]
+
+
+def test_amounts_in_euros_read_the_french_way():
+	from frappe.utils import fmt_money
+
+	assert fmt_money(1234.5, currency="EUR") == "1 234,50 €"
+	assert frappe.db.get_value("Currency", "EUR", ["number_format", "symbol_on_right"]) == ("# ###,##", 1)

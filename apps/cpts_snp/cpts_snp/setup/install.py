@@ -59,11 +59,17 @@ def complete_setup_wizard():
 		from frappe.desk.page.setup_wizard.setup_wizard import setup_complete
 
 		setup_complete(SETUP_WIZARD_ARGS)
+		french_euro_format()
 	# Frappe alone keeps no default currency; the CPTS pays indemnities in euros.
 	frappe.db.set_value("Currency", "EUR", "enabled", 1)
 	frappe.db.set_default("currency", "EUR")
 	set_home_workspace("Administrator")
 	frappe.db.commit()
+
+
+def french_euro_format() -> None:
+	"""Amounts in euros written the French way, « 1 234,50 € » (Frappe's EUR record has « € 1,234.50 »)."""
+	frappe.db.set_value("Currency", "EUR", {"number_format": "# ###,##", "symbol_on_right": 1})
 
 
 def set_home_workspace(user: str) -> None:
