@@ -5,7 +5,7 @@ import frappe
 from frappe import _
 
 from cpts_snp.api import endpoint
-from cpts_snp.services.booking import book_slot
+from cpts_snp.services.booking import book_slot, patient_details
 
 
 @frappe.whitelist(methods=["POST"])
@@ -21,13 +21,9 @@ def book(
 	channel: str = "Telesecretariat",
 ) -> dict:
 	"""Book a free slot for a patient; refused with a clear message when the slot was taken meanwhile."""
-	patient = {
-		"patient_last_name": patient_last_name,
-		"patient_first_name": patient_first_name,
-		"patient_date_of_birth": patient_date_of_birth,
-		"patient_phone": patient_phone,
-		"patient_email": patient_email,
-	}
+	patient = patient_details(
+		patient_last_name, patient_first_name, patient_date_of_birth, patient_phone, patient_email
+	)
 	booking = book_slot(slot, patient, reason=reason, channel=channel)
 	return {"name": booking.name, "slot": booking.slot, "status": booking.status}
 

@@ -8,7 +8,7 @@ from frappe.utils import add_to_date, get_datetime, now_datetime
 
 from cpts_snp.api import endpoint
 from cpts_snp.services import partners
-from cpts_snp.services.booking import book_slot
+from cpts_snp.services.booking import book_slot, patient_details
 
 
 def _log(partner, action: str, resource: str, parameters: dict, count: int) -> None:
@@ -43,13 +43,9 @@ def book(
 	"""Book a free slot for a patient: the booking records the partner and its channel (SAS, emergency
 	department…); refused when the partner has view-only access or the slot was taken meanwhile."""
 	partners.api_caller()
-	patient = {
-		"patient_last_name": patient_last_name,
-		"patient_first_name": patient_first_name,
-		"patient_date_of_birth": patient_date_of_birth,
-		"patient_phone": patient_phone,
-		"patient_email": patient_email,
-	}
+	patient = patient_details(
+		patient_last_name, patient_first_name, patient_date_of_birth, patient_phone, patient_email
+	)
 	booking = book_slot(slot, patient, reason=reason, channel="Other")
 	return {
 		"name": booking.name,

@@ -27,6 +27,11 @@ PATIENT_FIELDS = (
 REQUEST_FIELDS = ("requested_at", "regulated", "patient_of_doctor")
 
 
+def patient_details(last_name, first_name, date_of_birth, phone=None, email=None) -> dict:
+	"""The patient of a booking as `book_slot` takes it (the endpoints receive the fields one by one)."""
+	return dict(zip(PATIENT_FIELDS, (last_name, first_name, date_of_birth, phone, email), strict=True))
+
+
 def book_slot(
 	slot: str,
 	patient: dict,
