@@ -236,3 +236,16 @@ def test_past_the_partner_limit_the_fhir_interface_answers_429(server, partners)
 	]
 	assert statuses == [200, 200, 200, 429, 429]
 	assert requests.get(f"{server}/fhir/Appointment", headers=auth(partners.b.token), timeout=60).ok
+
+
+def test_the_capability_statement_is_public_and_lists_what_the_server_offers(server):
+	from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+
+	response = requests.get(f"{server}/fhir/metadata", headers={"Accept": "application/fhir+json"}, timeout=60)
+	assert response.status_code == 200, response.text
+	assert response.headers["Content-Type"].startswith("application/fhir+json")
+	statement = CapabilityStatement.model_validate_json(response.text)
+	offered = {r.type: {i.code for i in r.interaction} for r in statement.rest[0].resource}
+	assert offered == {"Slot": {"search-type"}, "Appointment": {"read", "search-type", "create"}}
+	slot = next(r for r in statement.rest[0].resource if r.type == "Slot")
+	assert PRACTITIONER_PARAM in {p.name for p in slot.searchParam}

@@ -81,7 +81,7 @@ def check_answer(response, what: str) -> None:
 		return  # a « .. » segment normalised by the client: another page of the site
 	assert response.headers.get("Content-Type", "").startswith("application/fhir+json"), f"{what}: {response.text[:300]}"
 	resource = response.json()
-	assert resource.get("resourceType") in ("Bundle", "OperationOutcome", "Appointment"), what
+	assert resource.get("resourceType") in ("Bundle", "OperationOutcome", "Appointment", "CapabilityStatement"), what
 	if response.status_code >= 400:
 		assert resource["resourceType"] == "OperationOutcome", what
 

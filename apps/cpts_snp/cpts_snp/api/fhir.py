@@ -1,6 +1,7 @@
 """HTTP layer of the FHIR R4 facade for the SAS platform, under /fhir/ (a website page renderer: Frappe has
 already authenticated the request, by session or by `Authorization: token key:secret`).
 
+	GET  /fhir/metadata                                                  CapabilityStatement (no login needed)
 	GET  /fhir/Slot?status=free&start=ge…&start=le…&schedule.actor:Practitioner.identifier=…
 	     [&_include=Slot:schedule[&_include:iterate=Schedule:actor]]    searchset Bundle
 	GET  /fhir/Appointment[?status=…&date=ge…&_id=…&slot=…]              the caller's bookings (searchset)
@@ -15,7 +16,7 @@ reads and rules in cpts_snp.services.partners, booking in cpts_snp.services.book
 
 import frappe
 from frappe import _
-from frappe.utils import get_system_timezone, now_datetime
+from frappe.utils import get_datetime, get_system_timezone, now_datetime
 from frappe.website.page_renderers.base_renderer import BaseRenderer
 from werkzeug.wrappers import Response
 
@@ -37,6 +38,9 @@ class FHIRRenderer(BaseRenderer):
 
 def handle(method: str, parts: list[str]) -> Response:
 	try:
+		if parts == ["metadata"] and method == "GET":
+			# What the server offers is public: clients read it before they authenticate.
+			return respond(capability())
 		partner = partners.api_caller()
 		return dispatch(method, parts, partner)
 	except Exception as e:
@@ -87,6 +91,13 @@ def dispatch(method: str, parts: list[str], partner) -> Response:
 	if method == "POST" and resource == "Appointment" and len(parts) == 1:
 		return create_appointment(partner)
 	raise fhir.FHIRRequestError(_("Method {0} is not supported here").format(method), 405, "not-supported")
+
+
+def capability() -> dict:
+	from cpts_snp import __version__
+
+	published = frappe.db.get_value("Installed Application", {"app_name": "cpts_snp"}, "modified") or now_datetime()
+	return fhir.capability_statement(base_url(), __version__, get_datetime(published), get_system_timezone())
 
 
 def search_params() -> dict[str, list[str]]:

@@ -486,6 +486,55 @@ def operation_outcome(diagnostics: str, code: str = "invalid", severity: str = "
 	}
 
 
+def capability_statement(base_url: str, version: str, published: datetime, timezone: str) -> dict:
+	"""What this server offers (`GET /fhir/metadata`): the Slot search of the SAS guide, reading and searching
+	the caller's Appointments, and booking by creating an Appointment."""
+	return {
+		"resourceType": "CapabilityStatement",
+		"status": "active",
+		"date": instant(published, timezone),
+		"publisher": "CPTS",
+		"kind": "instance",
+		"software": {"name": "cpts_snp", "version": version},
+		"implementation": {"description": _("Shared SNP agenda of the CPTS"), "url": base_url},
+		"fhirVersion": "4.0.1",
+		"format": [FHIR_JSON, "json"],
+		"rest": [
+			{
+				"mode": "server",
+				"security": {
+					"description": _("Authorization: token <key>:<secret> of a partner user of the CPTS")
+				},
+				"resource": [
+					{
+						"type": "Slot",
+						"interaction": [{"code": "search-type"}],
+						"searchInclude": ["Slot:schedule"],
+						"searchRevInclude": [],
+						"searchParam": [
+							{"name": "status", "type": "token"},
+							{"name": "start", "type": "date"},
+							{"name": PRACTITIONER_PARAM, "type": "token"},
+							{"name": "_count", "type": "number"},
+						],
+					},
+					{
+						"type": "Appointment",
+						"interaction": [{"code": "read"}, {"code": "search-type"}, {"code": "create"}],
+						"searchParam": [
+							{"name": "_id", "type": "token"},
+							{"name": "status", "type": "token"},
+							{"name": "date", "type": "date"},
+							{"name": "slot", "type": "reference"},
+							{"name": "_count", "type": "number"},
+						],
+					},
+				],
+			}
+		],
+	}
+
+
 def pruned(value):
 	"""`value` without its empty parts: FHIR has no null, no empty string, array or object."""
 	if isinstance(value, dict):
