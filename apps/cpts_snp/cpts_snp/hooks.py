@@ -1,7 +1,9 @@
 app_name = "cpts_snp"
 app_title = "CPTS SNP"
 app_publisher = "CPTS SNP contributors"
-app_description = "Back-office of a French CPTS: shared SNP agenda, telesecretariat, doctors' portal, indemnities"
+app_description = (
+	"Back-office of a French CPTS: shared SNP agenda, telesecretariat, doctors' portal, indemnities"
+)
 app_email = "dev@cpts-snp.example"
 app_license = "agpl-3.0"
 
@@ -14,7 +16,15 @@ fixtures = [
 			[
 				"role_name",
 				"in",
-				["Coordinateur CPTS", "Télésecrétaire", "Médecin SNP", "Comptable CPTS", "Trésorier CPTS", "Interne SNP", "Partenaire SNP"],
+				[
+					"Coordinateur CPTS",
+					"Télésecrétaire",
+					"Médecin SNP",
+					"Comptable CPTS",
+					"Trésorier CPTS",
+					"Interne SNP",
+					"Partenaire SNP",
+				],
 			]
 		],
 	},
@@ -24,7 +34,22 @@ fixtures = [
 			[
 				"name",
 				"in",
-				["Candidate", "Charter signed", "Active", "Suspended", "Draft", "Computing", "Computed", "Failed", "Approved", "Paid", "Cancelled", "Requested", "Accepted", "Refused"],
+				[
+					"Candidate",
+					"Charter signed",
+					"Active",
+					"Suspended",
+					"Draft",
+					"Computing",
+					"Computed",
+					"Failed",
+					"Approved",
+					"Paid",
+					"Cancelled",
+					"Requested",
+					"Accepted",
+					"Refused",
+				],
 			]
 		],
 	},
@@ -34,11 +59,31 @@ fixtures = [
 			[
 				"name",
 				"in",
-				["Sign charter", "Activate", "Suspend", "Reactivate", "Approve", "Mark as paid", "Cancel", "Reset", "Accept", "Refuse"],
+				[
+					"Sign charter",
+					"Activate",
+					"Suspend",
+					"Reactivate",
+					"Approve",
+					"Mark as paid",
+					"Cancel",
+					"Reset",
+					"Accept",
+					"Refuse",
+				],
 			]
 		],
 	},
-	{"dt": "Workflow", "filters": [["name", "in", ["SNP Professional Onboarding", "SNP Payment Run Approval", "SNP Permanence Swap Approval"]]]},
+	{
+		"dt": "Workflow",
+		"filters": [
+			[
+				"name",
+				"in",
+				["SNP Professional Onboarding", "SNP Payment Run Approval", "SNP Permanence Swap Approval"],
+			]
+		],
+	},
 ]
 
 # Doctors' portal: pretty French routes for pages whose files cannot hold a hyphen.

@@ -16,7 +16,10 @@ STATUS_COLOURS = {
 @frappe.whitelist()
 @endpoint
 def get_slot_events(start, end, filters=None, doctype=None, field_map=None, fields=None) -> list[dict]:
-	filters = json_argument(filters, list, "filters") + [["SNP Slot", "starts_at", "<", end], ["SNP Slot", "ends_at", ">", start]]
+	filters = json_argument(filters, list, "filters") + [
+		["SNP Slot", "starts_at", "<", end],
+		["SNP Slot", "ends_at", ">", start],
+	]
 	events = frappe.get_list(
 		"SNP Slot",
 		filters=filters,

@@ -96,7 +96,9 @@ def dispatch(method: str, parts: list[str], partner) -> Response:
 def capability() -> dict:
 	from cpts_snp import __version__
 
-	published = frappe.db.get_value("Installed Application", {"app_name": "cpts_snp"}, "modified") or now_datetime()
+	published = (
+		frappe.db.get_value("Installed Application", {"app_name": "cpts_snp"}, "modified") or now_datetime()
+	)
 	return fhir.capability_statement(base_url(), __version__, get_datetime(published), get_system_timezone())
 
 

@@ -10,8 +10,12 @@ from cpts_snp.services import portal
 
 @frappe.whitelist(methods=["POST"])
 @endpoint
-def publish_slot(starts_at: str, duration: int = 20, modality: str = "Office", location: str | None = None) -> str:
-	return portal.publish_slot(portal.current_professional(), starts_at, int(duration), modality, location).name
+def publish_slot(
+	starts_at: str, duration: int = 20, modality: str = "Office", location: str | None = None
+) -> str:
+	return portal.publish_slot(
+		portal.current_professional(), starts_at, int(duration), modality, location
+	).name
 
 
 @frappe.whitelist(methods=["POST"])
@@ -49,7 +53,11 @@ def preview_absence(from_date: str, to_date: str) -> list[dict]:
 @endpoint
 def declare_absence(from_date: str, to_date: str, reason: str | None = None) -> dict:
 	absence = portal.declare_absence(portal.current_professional(), from_date, to_date, reason)
-	return {"name": absence.name, "cancelled_slots": absence.cancelled_slots, "affected": len(absence.affected_bookings)}
+	return {
+		"name": absence.name,
+		"cancelled_slots": absence.cancelled_slots,
+		"affected": len(absence.affected_bookings),
+	}
 
 
 @frappe.whitelist(methods=["POST"])

@@ -17,7 +17,15 @@ SUPERVISORS = ["10003456781", "10003456782", "10003456783"]
 
 # email, first name, last name, RPPS, sector, faculty, supervisors (indexes in SUPERVISORS)
 INTERNS = [
-	("interne.lambert@cpts-demo.fr", "Inès", "Lambert", "10003456901", "Rezé", "Université de Nantes", (0, 1)),
+	(
+		"interne.lambert@cpts-demo.fr",
+		"Inès",
+		"Lambert",
+		"10003456901",
+		"Rezé",
+		"Université de Nantes",
+		(0, 1),
+	),
 	("interne.girard@cpts-demo.fr", "Hugo", "Girard", "10003456902", "Vertou", "Université de Nantes", (2,)),
 ]
 
@@ -67,9 +75,19 @@ def ensure_protocol(title, body):
 	name = frappe.db.get_value("SNP Protocol", {"title": title, "version": 1})
 	if name:
 		return name
-	return frappe.get_doc(
-		{"doctype": "SNP Protocol", "title": title, "version": 1, "valid_from": "2026-01-01", "body": body}
-	).insert().name
+	return (
+		frappe.get_doc(
+			{
+				"doctype": "SNP Protocol",
+				"title": title,
+				"version": 1,
+				"valid_from": "2026-01-01",
+				"body": body,
+			}
+		)
+		.insert()
+		.name
+	)
 
 
 def ensure_intern(professional, first, last, email, faculty, supervisors):
@@ -100,11 +118,17 @@ def ensure_shifts(supervisors, first_day, days):
 				continue
 			for start, end in SHIFTS if index == 0 else SHIFTS[1:]:
 				starts_at = datetime.combine(day, start)
-				if frappe.db.exists("SNP Supervision Shift", {"supervisor": supervisor, "starts_at": starts_at}):
+				if frappe.db.exists(
+					"SNP Supervision Shift", {"supervisor": supervisor, "starts_at": starts_at}
+				):
 					continue
 				frappe.get_doc(
-					{"doctype": "SNP Supervision Shift", "supervisor": supervisor, "starts_at": starts_at,
-						"ends_at": datetime.combine(day, end)}
+					{
+						"doctype": "SNP Supervision Shift",
+						"supervisor": supervisor,
+						"starts_at": starts_at,
+						"ends_at": datetime.combine(day, end),
+					}
 				).insert()
 
 

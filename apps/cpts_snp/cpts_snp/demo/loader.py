@@ -59,7 +59,13 @@ SLOT_TIMES = [time(9, 0), time(11, 30), time(14, 0), time(17, 30), time(18, 40)]
 PATIENTS = [
 	("Durand", "Louise", "1987-03-12", "06 11 22 33 44", "Fièvre et toux depuis 3 jours"),
 	("Lefebvre", "Hugo", "2015-09-02", "06 22 33 44 55", "Otalgie"),
-	("Garnier", "Monique", "1948-12-24", "02 40 11 22 33", "Renouvellement impossible, médecin traitant absent"),
+	(
+		"Garnier",
+		"Monique",
+		"1948-12-24",
+		"02 40 11 22 33",
+		"Renouvellement impossible, médecin traitant absent",
+	),
 	("Roux", "Karim", "1979-06-30", "07 33 44 55 66", "Lombalgie aiguë"),
 	("Fontaine", "Emma", "2001-01-17", "06 44 55 66 77", "Infection urinaire"),
 	("Chevalier", "Paul", "1962-11-05", "06 55 66 77 88", "Entorse de cheville"),
@@ -206,8 +212,12 @@ def load_finance(commit: bool = True):
 				"monthly_cap": 600,
 			}
 		).insert()
-	for index, name in enumerate(frappe.get_all("SNP Professional", filters={"iban": ["is", "not set"]}, pluck="name", order_by="name")):
+	for index, name in enumerate(
+		frappe.get_all("SNP Professional", filters={"iban": ["is", "not set"]}, pluck="name", order_by="name")
+	):
 		iban = IBAN.generate("FR", bank_code="3000600001", account_code=f"{index + 1:011d}")
-		frappe.db.set_value("SNP Professional", name, {"iban": iban.compact, "bic": "AGRIFRPP"}, update_modified=False)
+		frappe.db.set_value(
+			"SNP Professional", name, {"iban": iban.compact, "bic": "AGRIFRPP"}, update_modified=False
+		)
 	if commit:
 		frappe.db.commit()

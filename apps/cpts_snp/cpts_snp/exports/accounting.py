@@ -7,9 +7,24 @@ from datetime import date
 from decimal import Decimal
 
 FEC_COLUMNS = [
-	"JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib", "CompAuxNum",
-	"CompAuxLib", "PieceRef", "PieceDate", "EcritureLib", "Debit", "Credit", "EcritureLet", "DateLet",
-	"ValidDate", "Montantdevise", "Idevise",
+	"JournalCode",
+	"JournalLib",
+	"EcritureNum",
+	"EcritureDate",
+	"CompteNum",
+	"CompteLib",
+	"CompAuxNum",
+	"CompAuxLib",
+	"PieceRef",
+	"PieceDate",
+	"EcritureLib",
+	"Debit",
+	"Credit",
+	"EcritureLet",
+	"DateLet",
+	"ValidDate",
+	"Montantdevise",
+	"Idevise",
 ]
 
 
@@ -43,11 +58,28 @@ def run_entries(*, run: dict, payments: list[dict], accounts: dict) -> list[dict
 			"Montantdevise": "",
 			"Idevise": "",
 		}
-		rows.append({**common, "CompteNum": accounts["expense_account"], "CompteLib": accounts["expense_account_label"],
-			"CompAuxNum": "", "CompAuxLib": "", "Debit": fec_amount(payment["amount"]), "Credit": fec_amount(0)})
-		rows.append({**common, "CompteNum": accounts["payable_account"], "CompteLib": accounts["payable_account_label"],
-			"CompAuxNum": payment["professional"], "CompAuxLib": payment["professional_name"],
-			"Debit": fec_amount(0), "Credit": fec_amount(payment["amount"])})
+		rows.append(
+			{
+				**common,
+				"CompteNum": accounts["expense_account"],
+				"CompteLib": accounts["expense_account_label"],
+				"CompAuxNum": "",
+				"CompAuxLib": "",
+				"Debit": fec_amount(payment["amount"]),
+				"Credit": fec_amount(0),
+			}
+		)
+		rows.append(
+			{
+				**common,
+				"CompteNum": accounts["payable_account"],
+				"CompteLib": accounts["payable_account_label"],
+				"CompAuxNum": payment["professional"],
+				"CompAuxLib": payment["professional_name"],
+				"Debit": fec_amount(0),
+				"Credit": fec_amount(payment["amount"]),
+			}
+		)
 	return rows
 
 

@@ -18,7 +18,12 @@ def sepa_text(value: str, length: int) -> str:
 
 
 def credit_transfer(
-	*, debtor_name: str, debtor_iban: str, debtor_bic: str | None, payments: list[dict], execution_date: date,
+	*,
+	debtor_name: str,
+	debtor_iban: str,
+	debtor_bic: str | None,
+	payments: list[dict],
+	execution_date: date,
 	description: str,
 ) -> bytes:
 	"""`payments`: dicts with name (end-to-end id), creditor_name, iban, bic, amount (euros, Decimal or float)."""

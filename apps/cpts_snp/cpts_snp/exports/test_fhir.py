@@ -204,8 +204,15 @@ def test_every_kind_of_answer_is_valid_fhir_without_empty_parts():
 	from fhir.resources.R4B.appointment import Appointment
 	from fhir.resources.R4B.operationoutcome import OperationOutcome
 
-	row = {"name": "RDV-2026-00001", "slot": "CR-2026-00001", "professional": "PRO-00001", "status": "Booked",
-		"slot_start": datetime(2026, 12, 1, 10), "patient_last_name": "Durand", "reason": None}
+	row = {
+		"name": "RDV-2026-00001",
+		"slot": "CR-2026-00001",
+		"professional": "PRO-00001",
+		"status": "Booked",
+		"slot_start": datetime(2026, 12, 1, 10),
+		"patient_last_name": "Durand",
+		"reason": None,
+	}
 	answers = {
 		Bundle: fhir.appointment_bundle([], "http://x/fhir", "http://x/fhir/Appointment", TZ),
 		Appointment: fhir.appointment(row, TZ),
@@ -216,6 +223,8 @@ def test_every_kind_of_answer_is_valid_fhir_without_empty_parts():
 		assert "null" not in text and "[]" not in text and '""' not in text
 		model.model_validate_json(text)
 	assert json.loads(fhir.to_json(answers[Bundle])) == {
-		"resourceType": "Bundle", "type": "searchset", "total": 0,
+		"resourceType": "Bundle",
+		"type": "searchset",
+		"total": 0,
 		"link": [{"relation": "self", "url": "http://x/fhir/Appointment"}],
 	}

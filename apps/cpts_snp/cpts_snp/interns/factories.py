@@ -14,7 +14,9 @@ def make_supervisor(user: str | None = None, **values) -> str:
 	return make_professional(user=user, is_supervisor=1, **values).name
 
 
-def make_intern(supervisors: list[str], user: str | None = None, semester=(date(2015, 1, 1), date(2035, 12, 31))):
+def make_intern(
+	supervisors: list[str], user: str | None = None, semester=(date(2015, 1, 1), date(2035, 12, 31))
+):
 	"""An SNP Intern with his SNP Professional (profession SASPAS intern); returns the intern document."""
 	professional = make_professional(user=user, profession="SASPAS intern").name
 	return frappe.get_doc(
@@ -37,7 +39,12 @@ def make_intern_user() -> str:
 
 def make_shift(supervisor: str, starts_at: datetime, ends_at: datetime):
 	return frappe.get_doc(
-		{"doctype": "SNP Supervision Shift", "supervisor": supervisor, "starts_at": starts_at, "ends_at": ends_at}
+		{
+			"doctype": "SNP Supervision Shift",
+			"supervisor": supervisor,
+			"starts_at": starts_at,
+			"ends_at": ends_at,
+		}
 	).insert()
 
 

@@ -47,6 +47,7 @@ def outcome_needs_start_passed(booking_status: str) -> bool:
 	"""Honoured and no-show can only be recorded once the consultation time has come."""
 	return booking_status in ("Honoured", "No-show")
 
+
 WITHDRAWAL_NOTICE = timedelta(hours=24)
 
 
@@ -56,7 +57,7 @@ def can_withdraw_without_coordinator(slot_start: datetime, now: datetime) -> boo
 
 
 def weekly_target_status(offered: int, minimum: int, maximum: int) -> str:
-	""""below", "met" or "above" the weekly target of slots offered by a doctor."""
+	""" "below", "met" or "above" the weekly target of slots offered by a doctor."""
 	if offered < minimum:
 		return "below"
 	if offered > maximum:

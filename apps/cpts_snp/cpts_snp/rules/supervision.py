@@ -58,7 +58,9 @@ def half_day_cap_reached(already: int, cap: int) -> bool:
 
 def is_valid_shift(start: datetime, end: datetime) -> bool:
 	"""A shift ends after it starts, on the same day (or at the midnight ending it)."""
-	return end > start and (end.date() == start.date() or end == datetime.combine(start.date() + timedelta(days=1), time.min))
+	return end > start and (
+		end.date() == start.date() or end == datetime.combine(start.date() + timedelta(days=1), time.min)
+	)
 
 
 def supervision_half_days(shifts: list[tuple[datetime, datetime]]) -> set[tuple[date, str]]:

@@ -53,7 +53,10 @@ def test_the_recommended_blocks_are_the_uncovered_hours_with_the_most_unmet_dema
 
 
 def test_the_limit_keeps_the_best_blocks_only():
-	assert [(d.weekday, d.hour) for d in recommend_blocks(demand_by_hour(CALL_LOG), set(), limit=2)] == [(0, 8), (0, 18)]
+	assert [(d.weekday, d.hour) for d in recommend_blocks(demand_by_hour(CALL_LOG), set(), limit=2)] == [
+		(0, 8),
+		(0, 18),
+	]
 
 
 def test_hours_to_cover_are_read_from_a_short_text():

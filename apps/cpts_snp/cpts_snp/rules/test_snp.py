@@ -9,8 +9,13 @@ CALL = datetime(2026, 12, 1, 9, 0)
 
 @pytest.mark.parametrize(
 	"delay, expected",
-	[(timedelta(0), True), (timedelta(hours=47, minutes=59), True), (timedelta(hours=48), True),
-		(timedelta(hours=48, minutes=1), False), (timedelta(minutes=-1), False)],
+	[
+		(timedelta(0), True),
+		(timedelta(hours=47, minutes=59), True),
+		(timedelta(hours=48), True),
+		(timedelta(hours=48, minutes=1), False),
+		(timedelta(minutes=-1), False),
+	],
 )
 def test_an_snp_booking_starts_within_the_horizon_of_the_call(delay, expected):
 	assert is_snp_booking(CALL, CALL + delay, 48) is expected
@@ -21,8 +26,15 @@ def test_the_horizon_is_a_setting():
 
 
 def decide(**overrides):
-	values = dict(requested_at=CALL, consultation_start=CALL + timedelta(hours=5), is_pdsa=False,
-		patient_of_doctor=False, regulated=True, already_this_week=0, cap=20)
+	values = dict(
+		requested_at=CALL,
+		consultation_start=CALL + timedelta(hours=5),
+		is_pdsa=False,
+		patient_of_doctor=False,
+		regulated=True,
+		already_this_week=0,
+		cap=20,
+	)
 	values.update(overrides)
 	return supplement_decision(**values)
 

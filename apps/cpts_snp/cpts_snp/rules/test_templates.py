@@ -4,8 +4,16 @@ from cpts_snp.rules.templates import ends_same_day, template_slot_starts
 
 
 def starts(**overrides):
-	values = dict(weekdays=[0, 3], start_time=time(18, 0), number_of_slots=3, slot_duration=20,
-		valid_from=date(2026, 1, 1), valid_to=None, window_start=date(2026, 11, 30), window_end=date(2026, 12, 13))
+	values = dict(
+		weekdays=[0, 3],
+		start_time=time(18, 0),
+		number_of_slots=3,
+		slot_duration=20,
+		valid_from=date(2026, 1, 1),
+		valid_to=None,
+		window_start=date(2026, 11, 30),
+		window_end=date(2026, 12, 13),
+	)
 	values.update(overrides)
 	return template_slot_starts(**values)
 
@@ -13,7 +21,11 @@ def starts(**overrides):
 def test_a_template_yields_consecutive_slots_on_its_weekdays():
 	result = starts()
 	assert len(result) == 12  # 2 weeks × Monday and Thursday × 3 slots
-	assert result[:3] == [datetime(2026, 11, 30, 18, 0), datetime(2026, 11, 30, 18, 20), datetime(2026, 11, 30, 18, 40)]
+	assert result[:3] == [
+		datetime(2026, 11, 30, 18, 0),
+		datetime(2026, 11, 30, 18, 20),
+		datetime(2026, 11, 30, 18, 40),
+	]
 	assert {start.weekday() for start in result} == {0, 3}
 
 

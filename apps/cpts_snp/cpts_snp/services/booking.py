@@ -90,7 +90,9 @@ def claim_slot(booking) -> None:
 	booking.is_pdsa = slot.is_pdsa
 	booking.active_slot = slot.name
 	booking.requested_at = get_datetime(booking.requested_at) if booking.requested_at else now_datetime()
-	booking.is_snp = is_snp_booking(booking.requested_at, get_datetime(slot.starts_at), booking_horizon_hours())
+	booking.is_snp = is_snp_booking(
+		booking.requested_at, get_datetime(slot.starts_at), booking_horizon_hours()
+	)
 	decide_supplement(booking)
 
 

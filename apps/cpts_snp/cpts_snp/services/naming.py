@@ -97,10 +97,16 @@ def name_regexp(pattern: str) -> str:
 	"""A MariaDB regular expression matching the names of `pattern`."""
 	parts = re.split(r"(\{[^{}]+\})", pattern)
 	width = {"YYYY": "{4}", "YY": "{2}", "MM": "{2}", "DD": "{2}"}
-	return "^" + "".join(
-		("[0-9]+" if "#" in part else "[0-9]" + width[part[1:-1]]) if part.startswith("{") else re.escape(part)
-		for part in parts
-	) + "$"
+	return (
+		"^"
+		+ "".join(
+			("[0-9]+" if "#" in part else "[0-9]" + width[part[1:-1]])
+			if part.startswith("{")
+			else re.escape(part)
+			for part in parts
+		)
+		+ "$"
+	)
 
 
 def highest_number(doctype: str) -> int:

@@ -34,8 +34,14 @@ def _send(recipients, subject: str, message: str, booking) -> None:
 	send_email(recipients, subject, message, "SNP Booking", booking.name)
 
 
-def send_email(recipients, subject: str, message: str, reference_doctype: str, reference_name: str,
-	attachments: list | None = None) -> None:
+def send_email(
+	recipients,
+	subject: str,
+	message: str,
+	reference_doctype: str,
+	reference_name: str,
+	attachments: list | None = None,
+) -> None:
 	"""Queue an email (never fails the caller's change for want of an outgoing email account)."""
 	recipients = [r for r in recipients if r]
 	if not recipients:
@@ -106,12 +112,16 @@ def booking_hit_by_absence(booking, absence) -> None:
 	patient_message = _(
 		"{0}: {1} will be absent and cannot see you on {2}. The CPTS will call you to offer another appointment."
 	).format(cpts, booking.professional_name, _when(booking))
-	_send([booking.patient_email], _("Your appointment on {0}").format(_when(booking)), patient_message, booking)
+	_send(
+		[booking.patient_email], _("Your appointment on {0}").format(_when(booking)), patient_message, booking
+	)
 	_sms(booking.patient_phone, patient_message)
 	_send(
 		[_telesecretariat_email()],
 		_("Absence of {0}: appointment to move").format(booking.professional_name),
-		_("{0} is absent from {1} to {2} ({3}); the appointment of {4} on {5} must be moved or cancelled.").format(
+		_(
+			"{0} is absent from {1} to {2} ({3}); the appointment of {4} on {5} must be moved or cancelled."
+		).format(
 			booking.professional_name,
 			format_datetime(absence.from_date, "dd/MM/yyyy"),
 			format_datetime(absence.to_date, "dd/MM/yyyy"),

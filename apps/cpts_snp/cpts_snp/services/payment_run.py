@@ -86,7 +86,9 @@ SCHEME_ON = "(SELECT MAX(s2.valid_from) FROM `tabSNP Indemnity Scheme` s2 WHERE 
 
 
 def _rate_case(alias: str = "c") -> str:
-	whens = " ".join(f"WHEN '{item_type}' THEN sch.{rate_field}" for item_type, rate_field, *_ in ITEM_SOURCES)
+	whens = " ".join(
+		f"WHEN '{item_type}' THEN sch.{rate_field}" for item_type, rate_field, *_ in ITEM_SOURCES
+	)
 	return f"(CASE {alias}.item_type {whens} ELSE 0 END)"
 
 
@@ -103,7 +105,9 @@ def validate_period(run) -> None:
 	if getdate(run.period_end) < getdate(run.period_start):
 		frappe.throw(_("The end of the period cannot be before its start"), PaymentRunError)
 	if getdate(run.period_end) >= getdate(today()):
-		frappe.throw(_("A run pays a period that is over: its last day must be earlier than today"), PaymentRunError)
+		frappe.throw(
+			_("A run pays a period that is over: its last day must be earlier than today"), PaymentRunError
+		)
 
 
 def estimate_items(run) -> int:
@@ -126,8 +130,13 @@ def _params(run) -> dict:
 
 def _progress(run, percent: int, step: str, publish: bool) -> None:
 	if publish:
-		frappe.publish_progress(percent, title=_("Computing {0}").format(run.name), doctype=run.doctype,
-			docname=run.name, description=step)
+		frappe.publish_progress(
+			percent,
+			title=_("Computing {0}").format(run.name),
+			doctype=run.doctype,
+			docname=run.name,
+			description=step,
+		)
 
 
 def compute_run(run, publish_progress: bool = False) -> None:
@@ -135,7 +144,9 @@ def compute_run(run, publish_progress: bool = False) -> None:
 	payment per doctor with its lines, apply the monthly caps, and store the totals. Runs in the caller's
 	transaction; the caller commits."""
 	if run.status not in ("Draft", "Computing", "Computed", "Failed"):
-		frappe.throw(_("Run {0} is {1}: it cannot be computed again").format(run.name, _(run.status)), PaymentRunError)
+		frappe.throw(
+			_("Run {0} is {1}: it cannot be computed again").format(run.name, _(run.status)), PaymentRunError
+		)
 	validate_period(run)
 	if not frappe.db.count("SNP Indemnity Scheme", {"valid_from": ["<=", run.period_end]}):
 		frappe.throw(_("No indemnity scheme covers this period: create one first"), PaymentRunError)
@@ -243,10 +254,29 @@ def compute_run(run, publish_progress: bool = False) -> None:
 			row.idx = index
 		frappe.db.bulk_insert(
 			"SNP Run Exclusion",
-			["name", "parent", "parenttype", "parentfield", "idx", "professional", "professional_name", "items", "reason"],
 			[
-				(frappe.generate_hash(length=10), run.name, "SNP Payment Run", "exclusions", row.idx, row.professional,
-					row.professional_name, row.items, row.reason)
+				"name",
+				"parent",
+				"parenttype",
+				"parentfield",
+				"idx",
+				"professional",
+				"professional_name",
+				"items",
+				"reason",
+			],
+			[
+				(
+					frappe.generate_hash(length=10),
+					run.name,
+					"SNP Payment Run",
+					"exclusions",
+					row.idx,
+					row.professional,
+					row.professional_name,
+					row.items,
+					row.reason,
+				)
 				for row in run.exclusions
 			],
 		)
@@ -289,7 +319,9 @@ def apply_monthly_caps(params: dict) -> None:
 def release_items(run_name: str) -> None:
 	"""Forget what a run computed: its lines, payments and claims (its items become payable again)."""
 	params = {"run": run_name}
-	frappe.db.sql(f"DELETE FROM {LINE} WHERE parent IN (SELECT name FROM {PAYMENT} WHERE run = %(run)s)", params)
+	frappe.db.sql(
+		f"DELETE FROM {LINE} WHERE parent IN (SELECT name FROM {PAYMENT} WHERE run = %(run)s)", params
+	)
 	frappe.db.sql(f"DELETE FROM {PAYMENT} WHERE run = %(run)s", params)
 	frappe.db.sql(f"DELETE FROM {PAID_ITEM} WHERE run = %(run)s", params)
 

@@ -27,7 +27,14 @@ def validate_permanence(doc) -> None:
 	if not doc.professional:
 		doc.professional_name = None
 	if not doc.is_new() and not doc.flags.from_swap and not is_staff():
-		for field in ("professional", "starts_at", "ends_at", "status", "organisation_type", "organisation_name"):
+		for field in (
+			"professional",
+			"starts_at",
+			"ends_at",
+			"status",
+			"organisation_type",
+			"organisation_name",
+		):
 			if doc.has_value_changed(field):
 				frappe.throw(
 					_("Only the CPTS coordination changes the rota: ask a colleague for a swap instead"),
@@ -45,7 +52,9 @@ def validate_swap(swap) -> None:
 			"SNP Permanence", swap.permanence, ["professional", "starts_at", "status"], as_dict=True
 		)
 		if not permanence or permanence.status != "Scheduled" or not permanence.professional:
-			frappe.throw(_("Only a scheduled permanence with a doctor on duty can be swapped"), PermanenceSwapError)
+			frappe.throw(
+				_("Only a scheduled permanence with a doctor on duty can be swapped"), PermanenceSwapError
+			)
 		if get_datetime(permanence.starts_at) <= now_datetime():
 			frappe.throw(_("This permanence has already started: it cannot be swapped"), PermanenceSwapError)
 		swap.from_professional = permanence.professional
@@ -57,7 +66,10 @@ def validate_swap(swap) -> None:
 	if swap.to_professional == swap.from_professional:
 		frappe.throw(_("Choose another doctor to take the permanence"), PermanenceSwapError)
 	if not frappe.db.get_value("SNP Professional", swap.to_professional, "active"):
-		frappe.throw(_("{0} is not an active professional of the CPTS").format(swap.to_professional), PermanenceSwapError)
+		frappe.throw(
+			_("{0} is not an active professional of the CPTS").format(swap.to_professional),
+			PermanenceSwapError,
+		)
 	if swap.is_new():
 		return
 	before = swap.get_doc_before_save().status
@@ -66,7 +78,9 @@ def validate_swap(swap) -> None:
 			frappe.throw(_("This swap has already been answered"), PermanenceSwapError)
 		# Besides the workflow's roles: only the doctor asked (or the coordination) answers.
 		if not is_staff() and professional_of() != swap.to_professional:
-			frappe.throw(_("Only the doctor asked to take the permanence answers this swap"), frappe.PermissionError)
+			frappe.throw(
+				_("Only the doctor asked to take the permanence answers this swap"), frappe.PermissionError
+			)
 		swap.decided_by = frappe.session.user
 		swap.decided_at = now_datetime()
 	elif before != "Requested" and swap.has_value_changed("to_professional"):
@@ -82,7 +96,10 @@ def apply_swap(swap) -> None:
 		"SNP Permanence", swap.permanence, ["professional", "starts_at"], as_dict=True, for_update=True
 	)
 	if current.professional != swap.from_professional:
-		frappe.throw(_("This permanence has changed hands since the request: the swap cannot apply"), PermanenceSwapError)
+		frappe.throw(
+			_("This permanence has changed hands since the request: the swap cannot apply"),
+			PermanenceSwapError,
+		)
 	if get_datetime(current.starts_at) <= now_datetime():
 		frappe.throw(_("This permanence has already started: it cannot be swapped"), PermanenceSwapError)
 	permanence = frappe.get_doc("SNP Permanence", swap.permanence)
@@ -99,7 +116,12 @@ def rota_blocks(start: datetime, end: datetime) -> list[tuple[datetime, datetime
 	"""(start, end) of the scheduled permanences with a doctor on duty overlapping [start, end)."""
 	rows = frappe.get_all(
 		"SNP Permanence",
-		filters=[["status", "=", "Scheduled"], ["professional", "is", "set"], ["starts_at", "<", end], ["ends_at", ">", start]],
+		filters=[
+			["status", "=", "Scheduled"],
+			["professional", "is", "set"],
+			["starts_at", "<", end],
+			["ends_at", ">", start],
+		],
 		fields=["starts_at", "ends_at"],
 	)
 	return [(get_datetime(r.starts_at), get_datetime(r.ends_at)) for r in rows]
@@ -138,8 +160,12 @@ def public_week(first_day: date | None = None) -> list[dict]:
 	# Public information chosen field by field: no link, no contact detail of the doctors.
 	rows = frappe.get_all(
 		"SNP Permanence",
-		filters=[["status", "=", "Scheduled"], ["professional", "is", "set"], ["starts_at", ">=", start],
-			["starts_at", "<", start + timedelta(days=7)]],
+		filters=[
+			["status", "=", "Scheduled"],
+			["professional", "is", "set"],
+			["starts_at", ">=", start],
+			["starts_at", "<", start + timedelta(days=7)],
+		],
 		fields=["starts_at", "ends_at", "professional_name", "organisation_type", "organisation_name"],
 		order_by="starts_at asc",
 	)
@@ -150,7 +176,9 @@ def public_week(first_day: date | None = None) -> list[dict]:
 			days.append({"date": day, "label": format_datetime(row.starts_at, "EEEE d MMMM"), "blocks": []})
 		days[-1]["blocks"].append(
 			{
-				"hours": "{0} – {1}".format(format_datetime(row.starts_at, "HH:mm"), format_datetime(row.ends_at, "HH:mm")),
+				"hours": "{0} – {1}".format(
+					format_datetime(row.starts_at, "HH:mm"), format_datetime(row.ends_at, "HH:mm")
+				),
 				"doctor": row.professional_name,
 				"organisation": " ".join(x for x in (row.organisation_type, row.organisation_name) if x),
 			}

@@ -79,13 +79,26 @@ def week_view(professional: str, monday: date) -> dict:
 		"templates": frappe.get_list(
 			"SNP Availability Template",
 			filters={"professional": professional, "enabled": 1},
-			fields=["name", "start_time", "number_of_slots", "slot_duration", "monday", "tuesday", "wednesday",
-				"thursday", "friday", "saturday", "sunday"],
+			fields=[
+				"name",
+				"start_time",
+				"number_of_slots",
+				"slot_duration",
+				"monday",
+				"tuesday",
+				"wednesday",
+				"thursday",
+				"friday",
+				"saturday",
+				"sunday",
+			],
 		),
 	}
 
 
-def publish_slot(professional: str, starts_at, duration, modality: str = "Office", location: str | None = None):
+def publish_slot(
+	professional: str, starts_at, duration, modality: str = "Office", location: str | None = None
+):
 	return frappe.get_doc(
 		{
 			"doctype": "SNP Slot",
@@ -118,8 +131,19 @@ def my_bookings(professional: str, upcoming: bool = True, limit: int = 100) -> l
 	bookings = frappe.get_list(
 		"SNP Booking",
 		filters=[["professional", "=", professional], ["slot_start", ">=" if upcoming else "<", now]],
-		fields=["name", "slot_start", "status", "patient_last_name", "patient_first_name", "patient_date_of_birth",
-			"patient_phone", "reason", "channel", "cancellation_reason", "supplement_eligible"],
+		fields=[
+			"name",
+			"slot_start",
+			"status",
+			"patient_last_name",
+			"patient_first_name",
+			"patient_date_of_birth",
+			"patient_phone",
+			"reason",
+			"channel",
+			"cancellation_reason",
+			"supplement_eligible",
+		],
 		order_by="slot_start asc" if upcoming else "slot_start desc",
 		limit_page_length=limit,
 	)
@@ -176,7 +200,13 @@ def absence_preview(professional: str, from_date, to_date) -> list[dict]:
 def declare_absence(professional: str, from_date, to_date, reason: str | None = None):
 	first, last = _check_period(from_date, to_date)
 	return frappe.get_doc(
-		{"doctype": "SNP Absence", "professional": professional, "from_date": first, "to_date": last, "reason": reason}
+		{
+			"doctype": "SNP Absence",
+			"professional": professional,
+			"from_date": first,
+			"to_date": last,
+			"reason": reason,
+		}
 	).insert()
 
 
@@ -229,7 +259,9 @@ def feed_url(professional: str) -> str | None:
 
 def calendar_feed(professional: str, token: str) -> bytes:
 	"""The feed of `professional` if `token` is his current secret (compared in constant time)."""
-	expected = _token(professional) if professional and frappe.db.exists("SNP Professional", professional) else None
+	expected = (
+		_token(professional) if professional and frappe.db.exists("SNP Professional", professional) else None
+	)
 	if not expected or not hmac.compare_digest(expected.encode(), (token or "").encode()):
 		raise frappe.PermissionError(_("This calendar link is not valid any more"))
 	now = now_datetime()

@@ -37,7 +37,13 @@ def sepa_file(run) -> bytes:
 		debtor_iban=settings.cpts_iban,
 		debtor_bic=settings.cpts_bic,
 		payments=[
-			{"name": p.name, "creditor_name": p.professional_name, "iban": p.iban, "bic": p.bic, "amount": p.amount}
+			{
+				"name": p.name,
+				"creditor_name": p.professional_name,
+				"iban": p.iban,
+				"bic": p.bic,
+				"amount": p.amount,
+			}
 			for p in _payments(run.name)
 			if p.amount > 0
 		],
@@ -52,13 +58,26 @@ def accounting_rows(run) -> list[dict]:
 	settings = get_settings()
 	accounts = {
 		field: settings.get(field) or ""
-		for field in ("journal_code", "journal_label", "expense_account", "expense_account_label", "payable_account",
-			"payable_account_label")
+		for field in (
+			"journal_code",
+			"journal_label",
+			"expense_account",
+			"expense_account_label",
+			"payable_account",
+			"payable_account_label",
+		)
 	}
-	valid_date = getdate(frappe.db.get_value("Version", {"ref_doctype": run.doctype, "docname": run.name}, "creation")
-		or run.modified)
+	valid_date = getdate(
+		frappe.db.get_value("Version", {"ref_doctype": run.doctype, "docname": run.name}, "creation")
+		or run.modified
+	)
 	return accounting.run_entries(
-		run={"name": run.name, "label": _label(run), "entry_date": getdate(run.period_end), "valid_date": valid_date},
+		run={
+			"name": run.name,
+			"label": _label(run),
+			"entry_date": getdate(run.period_end),
+			"valid_date": valid_date,
+		},
 		payments=_payments(run.name),
 		accounts=accounts,
 	)
@@ -79,5 +98,7 @@ def send_statements(run_name: str) -> None:
 			),
 			"SNP Indemnity Payment",
 			payment.name,
-			attachments=[frappe.attach_print("SNP Indemnity Payment", payment.name, print_format=STATEMENT_FORMAT)],
+			attachments=[
+				frappe.attach_print("SNP Indemnity Payment", payment.name, print_format=STATEMENT_FORMAT)
+			],
 		)

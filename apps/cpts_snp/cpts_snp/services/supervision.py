@@ -141,7 +141,10 @@ def check_booking(booking) -> None:
 
 
 def check_protocol(protocol: str, moment) -> None:
-	valid_from, valid_to = frappe.db.get_value("SNP Protocol", protocol, ["valid_from", "valid_to"]) or (None, None)
+	valid_from, valid_to = frappe.db.get_value("SNP Protocol", protocol, ["valid_from", "valid_to"]) or (
+		None,
+		None,
+	)
 	day = moment.date()
 	if not valid_from or getdate(valid_from) > day or (valid_to and getdate(valid_to) < day):
 		frappe.throw(
@@ -190,7 +193,15 @@ def pending_debriefs(intern: str | None = None) -> list[frappe._dict]:
 	return frappe.get_list(
 		"SNP Debrief",
 		filters=filters,
-		fields=["name", "booking", "intern", "intern_name", "supervisor", "supervisor_name", "consultation_at"],
+		fields=[
+			"name",
+			"booking",
+			"intern",
+			"intern_name",
+			"supervisor",
+			"supervisor_name",
+			"consultation_at",
+		],
 		order_by="consultation_at asc",
 	)
 

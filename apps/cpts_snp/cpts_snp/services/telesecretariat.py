@@ -72,9 +72,9 @@ def find_free_slots(query: str | None = None, now=None, limit: int = 40) -> dict
 	matched = match_sectors(query)
 	if query and query.strip() and not matched:
 		frappe.throw(
-			_("No sector of the CPTS matches « {0} »: check the commune, its postal code or INSEE code").format(
-				query.strip()
-			),
+			_(
+				"No sector of the CPTS matches « {0} »: check the commune, its postal code or INSEE code"
+			).format(query.strip()),
 			UnknownCommuneError,
 			title=_("Unknown commune"),
 		)
@@ -95,8 +95,17 @@ def find_free_slots(query: str | None = None, now=None, limit: int = 40) -> dict
 		rows = frappe.get_list(
 			"SNP Slot",
 			filters=window + sector_filter,
-			fields=["name", "starts_at", "ends_at", "duration", "professional_name", "sector", "modality", "location",
-				"is_pdsa"],
+			fields=[
+				"name",
+				"starts_at",
+				"ends_at",
+				"duration",
+				"professional_name",
+				"sector",
+				"modality",
+				"location",
+				"is_pdsa",
+			],
 			order_by="starts_at asc",
 			limit_page_length=limit - len(slots),
 		)

@@ -14,7 +14,8 @@ from cpts_snp.tests.factories import PATIENT, future_start, make_professional, m
 
 def test_every_format_autoname_of_the_app_is_named_by_a_sequence():
 	formats = frappe.get_all(
-		"DocType", filters={"module": ["in", frappe.get_all("Module Def", {"app_name": "cpts_snp"}, pluck="name")]},
+		"DocType",
+		filters={"module": ["in", frappe.get_all("Module Def", {"app_name": "cpts_snp"}, pluck="name")]},
 		fields=["name", "autoname"],
 	)
 	assert {d.name for d in formats if (d.autoname or "").startswith("format:")} == set(naming.DOCTYPES)
@@ -74,7 +75,12 @@ def test_concurrent_inserts_do_not_wait_for_each_other_to_commit():
 			frappe.set_user("Administrator")
 			frappe.local.lang = "fr"
 			doc = frappe.get_doc(
-				{"doctype": "SNP Call", "received_at": now_datetime(), "caller_type": "Patient", "outcome": "Advice given"}
+				{
+					"doctype": "SNP Call",
+					"received_at": now_datetime(),
+					"caller_type": "Patient",
+					"outcome": "Advice given",
+				}
 			).insert()
 			names.append(doc.name)
 			if then:

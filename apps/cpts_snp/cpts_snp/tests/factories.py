@@ -125,7 +125,13 @@ def make_template(professional: str, **values):
 
 def make_absence(professional: str, from_date, to_date, **values):
 	return frappe.get_doc(
-		{"doctype": "SNP Absence", "professional": professional, "from_date": from_date, "to_date": to_date, **values}
+		{
+			"doctype": "SNP Absence",
+			"professional": professional,
+			"from_date": from_date,
+			"to_date": to_date,
+			**values,
+		}
 	).insert()
 
 

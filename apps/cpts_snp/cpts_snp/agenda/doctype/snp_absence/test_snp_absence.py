@@ -13,7 +13,9 @@ def week():
 	"""A professional with four slots next week (Monday to Thursday at 10:00); Tuesday's is booked."""
 	professional = make_professional(email="dr.absent@cpts-test.fr").name
 	monday = next_weekday(0)
-	slots = [make_slot(professional, datetime.combine(monday + timedelta(days=i), time(10))) for i in range(4)]
+	slots = [
+		make_slot(professional, datetime.combine(monday + timedelta(days=i), time(10))) for i in range(4)
+	]
 	booking = book_slot(slots[1].name, {**PATIENT, "patient_email": "louise.durand@example.fr"})
 	return frappe._dict(professional=professional, monday=monday, slots=slots, booking=booking)
 
@@ -36,7 +38,12 @@ def test_booked_slots_hit_by_an_absence_are_listed_and_their_patients_notified(w
 		recipients = set(
 			frappe.get_all(
 				"Email Queue Recipient",
-				filters={"parent": ["in", frappe.get_all("Email Queue", {"reference_name": week.booking.name}, pluck="name")]},
+				filters={
+					"parent": [
+						"in",
+						frappe.get_all("Email Queue", {"reference_name": week.booking.name}, pluck="name"),
+					]
+				},
 				pluck="recipient",
 			)
 		)

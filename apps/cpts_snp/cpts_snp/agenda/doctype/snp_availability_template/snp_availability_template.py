@@ -33,7 +33,9 @@ class SNPAvailabilityTemplate(Document):
 			frappe.throw(_("The number of slots must be between 1 and {0}").format(MAX_SLOTS_PER_DAY))
 		if not is_valid_duration(self.slot_duration):
 			frappe.throw(
-				_("The duration of a slot must be between {0} and {1} minutes").format(MIN_DURATION, MAX_DURATION),
+				_("The duration of a slot must be between {0} and {1} minutes").format(
+					MIN_DURATION, MAX_DURATION
+				),
 				InvalidDurationError,
 			)
 		if not ends_same_day(get_time(self.start_time), self.number_of_slots, self.slot_duration):

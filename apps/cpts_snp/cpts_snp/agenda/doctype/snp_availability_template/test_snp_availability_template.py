@@ -16,7 +16,9 @@ def professional():
 
 def slots_of(professional):
 	return frappe.get_all(
-		"SNP Slot", filters={"professional": professional}, fields=["starts_at", "status", "template", "is_pdsa"],
+		"SNP Slot",
+		filters={"professional": professional},
+		fields=["starts_at", "status", "template", "is_pdsa"],
 		order_by="starts_at asc",
 	)
 
@@ -56,7 +58,9 @@ def test_generation_keeps_clear_of_slots_published_by_hand(professional):
 	make_slot(professional, datetime.combine(monday, time(10, 10)), duration=30)
 	template = make_template(professional, monday=1, thursday=0, start_time="10:00:00", number_of_slots=3)
 	generate_for_template(template)
-	that_day = [get_datetime(s.starts_at).time() for s in slots_of(professional) if getdate(s.starts_at) == monday]
+	that_day = [
+		get_datetime(s.starts_at).time() for s in slots_of(professional) if getdate(s.starts_at) == monday
+	]
 	assert that_day == [time(10, 10), time(10, 40)]  # 10:00 and 10:20 overlap the manual slot
 
 
@@ -76,7 +80,9 @@ def test_a_suspended_professional_gets_no_slots():
 
 
 def test_generated_slots_carry_the_pdsa_flag(professional):
-	template = make_template(professional, monday=0, thursday=0, saturday=1, start_time="12:00:00", number_of_slots=1)
+	template = make_template(
+		professional, monday=0, thursday=0, saturday=1, start_time="12:00:00", number_of_slots=1
+	)
 	generate_for_template(template)
 	assert all(s.is_pdsa for s in slots_of(professional))
 

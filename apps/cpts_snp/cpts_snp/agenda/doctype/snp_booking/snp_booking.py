@@ -46,7 +46,9 @@ class SNPBooking(Document):
 
 	def on_trash(self):
 		if self.status != "Cancelled":
-			frappe.throw(_("Cancel booking {0} before deleting it").format(self.name), InvalidStatusChangeError)
+			frappe.throw(
+				_("Cancel booking {0} before deleting it").format(self.name), InvalidStatusChangeError
+			)
 
 	def validate_patient(self):
 		self.patient_last_name = (self.patient_last_name or "").strip()

@@ -138,4 +138,7 @@ def test_who_booked_and_what_changed_stays_visible(slot, monkeypatch):
 	version = frappe.get_last_doc("Version", filters={"ref_doctype": "SNP Booking", "docname": booking.name})
 	assert ["status", frappe._("Booked"), frappe._("Cancelled")] in frappe.parse_json(version.data)["changed"]
 	# the slot follows its booking: its status and modification time show it, its history is the booking's
-	assert frappe.db.get_value("SNP Slot", slot.name, ["status", "modified_by"]) == ("Available", "Administrator")
+	assert frappe.db.get_value("SNP Slot", slot.name, ["status", "modified_by"]) == (
+		"Available",
+		"Administrator",
+	)

@@ -43,7 +43,9 @@ def test_the_supplement_needs_a_regulated_request_for_another_doctors_patient(pr
 	monday = next_weekday(0)
 	regulated = book(make_slot(professional, datetime.combine(monday, time(9))), regulated=1)
 	not_regulated = book(make_slot(professional, datetime.combine(monday, time(10))), regulated=0)
-	own_patient = book(make_slot(professional, datetime.combine(monday, time(11))), regulated=1, patient_of_doctor=1)
+	own_patient = book(
+		make_slot(professional, datetime.combine(monday, time(11))), regulated=1, patient_of_doctor=1
+	)
 	assert regulated.supplement_eligible and regulated.supplement_note == "Éligible : 1 sur 20 cette semaine"
 	assert not not_regulated.supplement_eligible
 	assert not own_patient.supplement_eligible
@@ -51,14 +53,20 @@ def test_the_supplement_needs_a_regulated_request_for_another_doctors_patient(pr
 
 def test_the_twenty_first_supplement_of_a_doctors_week_is_refused_and_counted(professional):
 	monday = next_weekday(0)
-	starts = [datetime.combine(monday + timedelta(days=d), time(9)) + timedelta(minutes=20 * i) for d in range(5) for i in range(5)]
+	starts = [
+		datetime.combine(monday + timedelta(days=d), time(9)) + timedelta(minutes=20 * i)
+		for d in range(5)
+		for i in range(5)
+	]
 	bookings = [book(make_slot(professional, start), regulated=1) for start in starts[:21]]
 	assert [b.supplement_eligible for b in bookings] == [1] * 20 + [0]
 	assert bookings[19].supplement_note == "Éligible : 20 sur 20 cette semaine"
 	assert bookings[20].supplement_note == "Non éligible : plafond hebdomadaire atteint (20 sur 20)"
 	# the next week starts a new count
 	next_monday = monday + timedelta(days=7)
-	assert book(make_slot(professional, datetime.combine(next_monday, time(9))), regulated=1).supplement_eligible
+	assert book(
+		make_slot(professional, datetime.combine(next_monday, time(9))), regulated=1
+	).supplement_eligible
 
 
 def test_a_cancelled_supplement_does_not_count(professional):
@@ -68,12 +76,16 @@ def test_a_cancelled_supplement_does_not_count(professional):
 		first.status = "Cancelled"
 		first.cancellation_reason = "Annulé par le patient"
 		first.save()
-		assert book(make_slot(professional, datetime.combine(monday, time(10))), regulated=1).supplement_eligible
+		assert book(
+			make_slot(professional, datetime.combine(monday, time(10))), regulated=1
+		).supplement_eligible
 
 
 def queued_to(booking):
 	queues = frappe.get_all("Email Queue", filters={"reference_name": booking.name}, pluck="name")
-	return set(frappe.get_all("Email Queue Recipient", filters={"parent": ["in", queues or [""]]}, pluck="recipient"))
+	return set(
+		frappe.get_all("Email Queue Recipient", filters={"parent": ["in", queues or [""]]}, pluck="recipient")
+	)
 
 
 def test_the_doctor_and_the_patient_are_notified_of_a_booking(professional):
@@ -111,7 +123,11 @@ def test_the_patient_gets_an_sms_when_an_sms_gateway_is_configured(professional)
 	frappe.db.set_single_value("SMS Settings", "sms_gateway_url", "https://sms.example.fr/send")
 	try:
 		book_slot(slot.name, PATIENT)
-		sms = [job for job in jobs_after_commit() if job["method"] == "frappe.core.doctype.sms_settings.sms_settings.send_sms"]
+		sms = [
+			job
+			for job in jobs_after_commit()
+			if job["method"] == "frappe.core.doctype.sms_settings.sms_settings.send_sms"
+		]
 	finally:
 		frappe.db.set_single_value("SMS Settings", "sms_gateway_url", None)
 	assert len(sms) == 1

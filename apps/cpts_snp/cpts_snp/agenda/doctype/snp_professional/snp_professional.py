@@ -44,15 +44,22 @@ class SNPProfessional(Document):
 		before = self.get_doc_before_save()
 		for df in self.meta.fields:
 			field = df.fieldname
-			if field in SELF_SERVICE_FIELDS or field in SYSTEM_FIELDS or df.fieldtype in frappe.model.no_value_fields:
+			if (
+				field in SELF_SERVICE_FIELDS
+				or field in SYSTEM_FIELDS
+				or df.fieldtype in frappe.model.no_value_fields
+			):
 				continue
 			if df.fieldtype in frappe.model.table_fields:
-				changed = [r.get("sector") for r in self.get(field)] != [r.get("sector") for r in before.get(field)]
+				changed = [r.get("sector") for r in self.get(field)] != [
+					r.get("sector") for r in before.get(field)
+				]
 			else:
 				changed = (self.get(field) or None) != (before.get(field) or None)
 			if changed:
 				frappe.throw(
-					_("Only the CPTS coordination can change « {0} »").format(_(df.label)), frappe.PermissionError
+					_("Only the CPTS coordination can change « {0} »").format(_(df.label)),
+					frappe.PermissionError,
 				)
 
 	def set_full_name(self):

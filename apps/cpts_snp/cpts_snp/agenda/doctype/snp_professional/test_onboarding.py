@@ -43,6 +43,9 @@ def test_skipping_the_charter_is_not_a_transition():
 def test_only_the_coordinator_moves_the_onboarding():
 	telesecretary = make_user(roles=["Télésecrétaire"], desk_user=True)
 	professional = make_professional(status="Candidate")
-	with as_user(telesecretary), pytest.raises((WorkflowPermissionError, WorkflowTransitionError, frappe.PermissionError)):
+	with (
+		as_user(telesecretary),
+		pytest.raises((WorkflowPermissionError, WorkflowTransitionError, frappe.PermissionError)),
+	):
 		apply_workflow(professional, "Sign charter")
 	assert frappe.db.get_value("SNP Professional", professional.name, "status") == "Candidate"

@@ -34,11 +34,15 @@ class SNPSettings(Document):
 		if self.siret:
 			self.siret = re.sub(r"\s", "", self.siret)
 			if not is_valid_siret(self.siret):
-				frappe.throw(_("The SIRET {0} is not valid: 14 digits with a valid check digit").format(self.siret))
+				frappe.throw(
+					_("The SIRET {0} is not valid: 14 digits with a valid check digit").format(self.siret)
+				)
 		if self.cpts_iban:
 			iban = normalise_iban(self.cpts_iban)
 			if not iban:
-				frappe.throw(_("The IBAN {0} is not valid: check its length and its digits").format(self.cpts_iban))
+				frappe.throw(
+					_("The IBAN {0} is not valid: check its length and its digits").format(self.cpts_iban)
+				)
 			self.cpts_iban = iban
 		if self.cpts_bic:
 			bic = normalise_bic(self.cpts_bic)

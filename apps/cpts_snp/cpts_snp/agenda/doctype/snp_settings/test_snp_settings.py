@@ -13,7 +13,11 @@ def test_the_defaults_are_the_french_snp_rules():
 	)
 	assert booking_horizon_hours() == 48
 	settings = frappe.get_single("SNP Settings")
-	assert (settings.weekly_target_min, settings.weekly_target_max, settings.supplement_weekly_cap) == (2, 6, 20)
+	assert (settings.weekly_target_min, settings.weekly_target_max, settings.supplement_weekly_cap) == (
+		2,
+		6,
+		20,
+	)
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,9 @@ class SNPSlot(Document):
 		self.duration = cint(self.duration)
 		if not is_valid_duration(self.duration):
 			frappe.throw(
-				_("The duration of a slot must be between {0} and {1} minutes").format(MIN_DURATION, MAX_DURATION),
+				_("The duration of a slot must be between {0} and {1} minutes").format(
+					MIN_DURATION, MAX_DURATION
+				),
 				InvalidDurationError,
 				title=_("Invalid duration"),
 			)
@@ -104,7 +106,8 @@ class SNPSlot(Document):
 		if not frappe.db.get_value("SNP Professional", self.professional, "active"):
 			frappe.throw(
 				_("{0} is not an active professional of the CPTS and cannot publish slots").format(
-					frappe.db.get_value("SNP Professional", self.professional, "full_name") or self.professional
+					frappe.db.get_value("SNP Professional", self.professional, "full_name")
+					or self.professional
 				),
 				InactiveProfessionalError,
 			)

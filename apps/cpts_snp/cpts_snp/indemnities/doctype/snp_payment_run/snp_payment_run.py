@@ -40,7 +40,8 @@ class SNPPaymentRun(Document):
 			frappe.db.get_single_value("SNP Settings", "allow_self_approval")
 		):
 			frappe.throw(
-				_("You computed this run: another person must approve it (see SNP Settings)"), frappe.PermissionError
+				_("You computed this run: another person must approve it (see SNP Settings)"),
+				frappe.PermissionError,
 			)
 		self.approved_by = frappe.session.user
 

@@ -19,7 +19,12 @@ from cpts_snp.services.payment_run import compute_in_background, compute_run, st
 from cpts_snp.tests.factories import as_user, make_professional, make_slot, make_user
 
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
-CPTS_BANK = {"legal_name": "CPTS Sud-Loire", "siret": "73282932000074", "cpts_iban": "FR7630004000031234567890143", "cpts_bic": "BNPAFRPP"}
+CPTS_BANK = {
+	"legal_name": "CPTS Sud-Loire",
+	"siret": "73282932000074",
+	"cpts_iban": "FR7630004000031234567890143",
+	"cpts_bic": "BNPAFRPP",
+}
 
 
 @pytest.fixture
@@ -38,7 +43,9 @@ def test_the_sepa_file_is_valid_and_pays_exactly_the_run(approved_run):
 	xmlschema.XMLSchema(schema).validate(xml.decode())
 	root = ElementTree.fromstring(xml)
 	amounts = [Decimal(a.text) for a in root.iterfind(".//p:CdtTrfTxInf/p:Amt/p:InstdAmt", NS)]
-	assert sum(amounts) == Decimal("187.00") == Decimal(str(approved_run.total_amount)).quantize(Decimal("0.01"))
+	assert (
+		sum(amounts) == Decimal("187.00") == Decimal(str(approved_run.total_amount)).quantize(Decimal("0.01"))
+	)
 	assert root.find(".//p:GrpHdr/p:NbOfTxs", NS).text == "2"
 	assert root.find(".//p:Dbtr/p:Nm", NS).text == "CPTS Sud-Loire"
 	creditors = {c.text for c in root.iterfind(".//p:CdtrAcct/p:Id/p:IBAN", NS)}
@@ -53,7 +60,10 @@ def test_no_transfer_file_before_approval_nor_without_the_cpts_bank_details(fixt
 
 
 def test_the_fec_has_its_18_columns_and_balances(approved_run):
-	with change_settings("SNP Settings", {**CPTS_BANK, "journal_code": "OD", "expense_account": "6226", "payable_account": "401"}):
+	with change_settings(
+		"SNP Settings",
+		{**CPTS_BANK, "journal_code": "OD", "expense_account": "6226", "payable_account": "401"},
+	):
 		from cpts_snp.exports.accounting import csv_file, fec_file
 
 		rows = statements.accounting_rows(approved_run)
@@ -87,8 +97,15 @@ def make_doctors(count: int, day: int):
 
 
 def test_the_number_of_queries_does_not_grow_with_the_doctors():
-	frappe.get_doc({"doctype": "SNP Indemnity Scheme", "scheme_name": "Test barème 2017", "valid_from": "2017-01-01",
-		"rate_per_slot": 10, "monthly_cap": 15}).insert()
+	frappe.get_doc(
+		{
+			"doctype": "SNP Indemnity Scheme",
+			"scheme_name": "Test barème 2017",
+			"valid_from": "2017-01-01",
+			"rate_per_slot": 10,
+			"monthly_cap": 15,
+		}
+	).insert()
 	make_doctors(2, 5)
 	small = new_run("2017-06-05", "2017-06-06")
 	before = questions()
@@ -109,7 +126,9 @@ def test_a_large_run_goes_to_the_background(fixture):  # noqa: F811
 	with change_settings("SNP Settings", background_threshold=3):
 		assert start_computation(run) == "Computing"
 	assert frappe.db.get_value("SNP Payment Run", run.name, "status") == "Computing"
-	jobs = [j for j in jobs_after_commit() if j["method"] == "cpts_snp.services.payment_run.compute_in_background"]
+	jobs = [
+		j for j in jobs_after_commit() if j["method"] == "cpts_snp.services.payment_run.compute_in_background"
+	]
 	assert jobs and jobs[0]["kwargs"]["run_name"] == run.name
 
 
@@ -120,8 +139,14 @@ def test_a_failed_background_run_says_why_and_can_be_retried():
 		compute_in_background(run.name, "Administrator")
 		failed = frappe.get_doc("SNP Payment Run", run.name)
 		assert failed.status == "Failed" and "Aucun barème" in failed.error_message
-		frappe.get_doc({"doctype": "SNP Indemnity Scheme", "scheme_name": "Test barème 1990", "valid_from": "1990-01-01",
-			"rate_per_slot": 10}).insert()
+		frappe.get_doc(
+			{
+				"doctype": "SNP Indemnity Scheme",
+				"scheme_name": "Test barème 1990",
+				"valid_from": "1990-01-01",
+				"rate_per_slot": 10,
+			}
+		).insert()
 		compute_in_background(run.name, "Administrator")
 		retried = frappe.get_doc("SNP Payment Run", run.name)
 		assert retried.status == "Computed" and not retried.error_message

@@ -43,9 +43,17 @@ def fixture():
 		("Test barème A", "2018-01-01", (10, 25, 0, 0)),
 		("Test barème B", "2018-03-01", (12, 30, 5, 100)),
 	):
-		frappe.get_doc({"doctype": "SNP Indemnity Scheme", "scheme_name": name, "valid_from": valid_from,
-			"rate_per_slot": rates[0], "rate_per_consultation": rates[1], "rate_per_no_show": rates[2],
-			"monthly_cap": rates[3]}).insert()
+		frappe.get_doc(
+			{
+				"doctype": "SNP Indemnity Scheme",
+				"scheme_name": name,
+				"valid_from": valid_from,
+				"rate_per_slot": rates[0],
+				"rate_per_consultation": rates[1],
+				"rate_per_no_show": rates[2],
+				"monthly_cap": rates[3],
+			}
+		).insert()
 	d1 = make_professional(iban=IBANS[0], email="doc1@cpts-test.fr").name
 	d2 = make_professional(iban=IBANS[1]).name
 	d3 = make_professional().name
@@ -68,7 +76,11 @@ def new_run(start="2018-02-01", end="2018-03-31"):
 def payments(run):
 	return {
 		p.professional: p
-		for p in frappe.get_all("SNP Indemnity Payment", filters={"run": run.name}, fields=["name", "professional", "amount", "status", "docstatus"])
+		for p in frappe.get_all(
+			"SNP Indemnity Payment",
+			filters={"run": run.name},
+			fields=["name", "professional", "amount", "status", "docstatus"],
+		)
 	}
 
 
@@ -78,8 +90,12 @@ def test_a_run_pays_each_item_at_the_rate_of_its_date_with_the_monthly_cap(fixtu
 	assert (run.status, run.total_amount, run.payment_count) == ("Computed", 187, 2)
 	paid = payments(run)
 	assert {k: v.amount for k, v in paid.items()} == {fixture.d1: 145, fixture.d2: 42}
-	lines = frappe.get_all("SNP Indemnity Payment Line", filters={"parent": paid[fixture.d1].name},
-		fields=["item_type", "item_date", "rate", "amount"], order_by="idx asc")
+	lines = frappe.get_all(
+		"SNP Indemnity Payment Line",
+		filters={"parent": paid[fixture.d1].name},
+		fields=["item_type", "item_date", "rate", "amount"],
+		order_by="idx asc",
+	)
 	assert [(str(l.item_date), l.item_type, l.amount) for l in lines] == [
 		("2018-02-10", "Slot made available", 10),
 		("2018-02-10", "Consultation honoured", 25),
@@ -110,7 +126,9 @@ def test_computing_twice_gives_the_same_run(fixture):
 	first = {k: v.amount for k, v in payments(run).items()}
 	compute_run(run)
 	assert {k: v.amount for k, v in payments(run).items()} == first
-	assert frappe.db.count("SNP Paid Item", {"run": run.name}) == run.item_count == 12  # the 0 € no-show is not an item
+	assert (
+		frappe.db.count("SNP Paid Item", {"run": run.name}) == run.item_count == 12
+	)  # the 0 € no-show is not an item
 
 
 def test_a_second_run_over_the_same_period_pays_nothing_twice(fixture):
@@ -147,7 +165,11 @@ def test_resetting_a_computed_run_releases_its_items(fixture):
 		run = new_run()
 		compute_run(run)
 		run = apply_workflow(run, "Reset")
-	assert run.status == "Draft" and not payments(run) and not frappe.db.count("SNP Paid Item", {"run": run.name})
+	assert (
+		run.status == "Draft"
+		and not payments(run)
+		and not frappe.db.count("SNP Paid Item", {"run": run.name})
+	)
 
 
 def test_the_accountant_who_computed_cannot_approve_unless_the_settings_allow_it(fixture):
@@ -180,7 +202,9 @@ def test_marking_paid_records_the_date_and_sends_the_statements(fixture, server,
 		run = apply_workflow(run, "Mark as paid")
 	assert run.status == "Paid" and str(run.paid_on) == frappe.utils.today()
 	assert {(p.status, p.docstatus) for p in payments(run).values()} == {("Paid", 1)}
-	jobs = [job for job in jobs_after_commit() if job["method"] == "cpts_snp.services.statements.send_statements"]
+	jobs = [
+		job for job in jobs_after_commit() if job["method"] == "cpts_snp.services.statements.send_statements"
+	]
 	assert jobs and jobs[0]["kwargs"]["run_name"] == run.name
 	# the statement job itself, run here: one email per doctor with an email address, PDF attached
 	from cpts_snp.services.statements import send_statements
@@ -188,15 +212,24 @@ def test_marking_paid_records_the_date_and_sends_the_statements(fixture, server,
 	# The PDF loads its style sheets from the site's address: the test server's.
 	monkeypatch.setitem(frappe.local.conf, "host_name", server)
 	send_statements(run.name)
-	queued = frappe.get_all("Email Queue", filters={"reference_doctype": "SNP Indemnity Payment",
-		"reference_name": payments(run)[fixture.d1].name}, fields=["name", "message"])
+	queued = frappe.get_all(
+		"Email Queue",
+		filters={
+			"reference_doctype": "SNP Indemnity Payment",
+			"reference_name": payments(run)[fixture.d1].name,
+		},
+		fields=["name", "message"],
+	)
 	assert len(queued) == 1
 	assert "application/pdf" in queued[0].message and "JVBERi0" in queued[0].message  # a PDF attached
 
 
 @pytest.mark.parametrize(
 	"start, end, message",
-	[("2018-03-31", "2018-03-01", "ne peut pas précéder son début"), ("2018-01-01", "2999-01-31", "doit être antérieur")],
+	[
+		("2018-03-31", "2018-03-01", "ne peut pas précéder son début"),
+		("2018-01-01", "2999-01-31", "doit être antérieur"),
+	],
 )
 def test_bad_periods_are_refused_in_french(start, end, message):
 	with pytest.raises(PaymentRunError, match=message):
@@ -216,7 +249,9 @@ def test_a_doctor_sees_only_his_own_payments(fixture):
 	user = make_user()
 	frappe.db.set_value("SNP Professional", fixture.d2, "user", user)
 	with as_user(user):
-		assert [p.professional for p in frappe.get_list("SNP Indemnity Payment", fields=["professional"])] == [fixture.d2]
+		assert [
+			p.professional for p in frappe.get_list("SNP Indemnity Payment", fields=["professional"])
+		] == [fixture.d2]
 		with pytest.raises(frappe.PermissionError):
 			frappe.get_doc("SNP Indemnity Payment", payments(run)[fixture.d1].name).check_permission("read")
 		assert not frappe.has_permission("SNP Payment Run", "read")

@@ -44,7 +44,7 @@ class SNPIntern(Document):
 		for supervisor in supervisors:
 			if supervisor not in approved:
 				frappe.throw(
-					_("{0} is not a maître de stage: tick « Maître de stage » on his professional record first").format(
-						frappe.db.get_value("SNP Professional", supervisor, "full_name") or supervisor
-					)
+					_(
+						"{0} is not a maître de stage: tick « Maître de stage » on his professional record first"
+					).format(frappe.db.get_value("SNP Professional", supervisor, "full_name") or supervisor)
 				)

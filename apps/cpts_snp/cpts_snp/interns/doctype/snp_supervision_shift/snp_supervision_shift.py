@@ -14,9 +14,7 @@ class SNPSupervisionShift(Document):
 
 	def validate(self):
 		if not is_valid_shift(get_datetime(self.starts_at), get_datetime(self.ends_at)):
-			frappe.throw(
-				_("A supervision shift ends after it starts, on the same day"), SupervisionError
-			)
+			frappe.throw(_("A supervision shift ends after it starts, on the same day"), SupervisionError)
 		if not frappe.db.get_value("SNP Professional", self.supervisor, "is_supervisor"):
 			frappe.throw(
 				_("{0} is not a maître de stage and cannot declare supervision shifts").format(

@@ -32,7 +32,12 @@ def execute(filters=None):
 		{"fieldname": "hour", "label": _("Hour"), "fieldtype": "Data", "width": 90},
 		{"fieldname": "calls", "label": _("Calls"), "fieldtype": "Int", "width": 80},
 		{"fieldname": "unmet", "label": _("No slot available"), "fieldtype": "Int", "width": 130},
-		{"fieldname": "unmet_share", "label": _("Share with no slot (%)"), "fieldtype": "Percent", "width": 140},
+		{
+			"fieldname": "unmet_share",
+			"label": _("Share with no slot (%)"),
+			"fieldtype": "Percent",
+			"width": 140,
+		},
 		{"fieldname": "recommended", "label": _("Block to open (rank)"), "fieldtype": "Int", "width": 140},
 	]
 	data = [
@@ -66,7 +71,12 @@ def execute(filters=None):
 	share = unmet_share(demand)
 	summary = [
 		{"value": sum(d.calls for d in demand.values()), "label": _("Calls"), "datatype": "Int"},
-		{"value": share or 0, "label": _("Share with no slot (%)"), "datatype": "Percent", "indicator": "Red"},
+		{
+			"value": share or 0,
+			"label": _("Share with no slot (%)"),
+			"datatype": "Percent",
+			"indicator": "Red",
+		},
 		{
 			"value": ", ".join(block_label(d.weekday, d.hour) for d in recommended) or _("None"),
 			"label": _("Blocks to open next"),

@@ -18,7 +18,9 @@ def in_hours(hours: float):
 @pytest.fixture
 def territory():
 	"""Three sectors: Rezé-test and its neighbour Bouguenais-test, and far-away Clisson-test; one doctor each."""
-	far = make_sector(sector_name="Clisson-test " + frappe.generate_hash(length=4), communes="Clisson\nGétigné")
+	far = make_sector(
+		sector_name="Clisson-test " + frappe.generate_hash(length=4), communes="Clisson\nGétigné"
+	)
 	near = make_sector(sector_name="Bouguenais-test " + frappe.generate_hash(length=4))
 	home = make_sector(
 		sector_name="Rezé-test " + frappe.generate_hash(length=4),
@@ -26,7 +28,10 @@ def territory():
 		communes="Rezé\nTrentemoult-le-port-de-test",
 		neighbours=[{"sector": near.name}],
 	)
-	doctors = {key: make_professional(sector=sector.name).name for key, sector in (("home", home), ("near", near), ("far", far))}
+	doctors = {
+		key: make_professional(sector=sector.name).name
+		for key, sector in (("home", home), ("near", near), ("far", far))
+	}
 	return frappe._dict(home=home.name, near=near.name, far=far.name, doctors=frappe._dict(doctors))
 
 
@@ -79,7 +84,13 @@ def test_booking_from_a_call_logs_both_in_one_action(territory):
 	booking, call = book_and_log_call(
 		slot.name,
 		PATIENT,
-		{"caller_type": "SAS", "received_at": in_hours(-0.5), "reason_category": "Fever or infection", "has_gp": 1, "gp_available": "No"},
+		{
+			"caller_type": "SAS",
+			"received_at": in_hours(-0.5),
+			"reason_category": "Fever or infection",
+			"has_gp": 1,
+			"gp_available": "No",
+		},
 		reason="Fièvre",
 	)
 	assert call.outcome == "SNP appointment booked" and call.booking == booking.name
