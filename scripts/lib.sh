@@ -21,7 +21,9 @@ BENCH_VERSION=5.31.1
 NODE_MIN_MAJOR=18
 DB_HOST=127.0.0.1
 DB_PORT=3306
-DB_ADMIN_USER=cpts_admin
+# One database administrator per checkout (two checkouts on one machine, a working copy and a CI clone, would
+# otherwise change each other's password); its name is kept in .state/db_admin_user for the README's commands.
+DB_ADMIN_USER=cpts_admin_$(printf '%s' "$ROOT" | sha1sum | cut -c1-8)
 REDIS_CACHE_PORT=13000
 REDIS_QUEUE_PORT=11000
 WEB_PORT=${WEB_PORT:-8000}
@@ -131,6 +133,7 @@ ensure_mariadb() {
 		"$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(24), end="")' >"$pwfile"
 		chmod 600 "$pwfile"
 	fi
+	printf '%s' "$DB_ADMIN_USER" >"$STATE/db_admin_user"
 	local pw host sql=""
 	pw=$(cat "$pwfile")
 	for host in localhost 127.0.0.1; do

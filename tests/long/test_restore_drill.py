@@ -31,7 +31,8 @@ def test_a_backup_restored_into_a_new_site_has_every_record(committed):
 	frappe.db.commit()
 	site = frappe.local.site
 	password = (ROOT / ".state" / "db_admin_password").read_text().strip()
-	root_login = ["--db-root-username", "cpts_admin", "--db-root-password", password]
+	user = (ROOT / ".state" / "db_admin_user").read_text().strip()
+	root_login = ["--db-root-username", user, "--db-root-password", password]
 	before = record_counts(site)
 	bench("--site", site, "backup")
 	backups = sorted((ROOT / "sites" / site / "private" / "backups").glob("*-database.sql.gz"), key=lambda p: p.stat().st_mtime)
