@@ -538,11 +538,20 @@ def capability_statement(base_url: str, version: str, published: datetime, timez
 def pruned(value):
 	"""`value` without its empty parts: FHIR has no null, no empty string, array or object."""
 	if isinstance(value, dict):
-		kept = ((key, pruned(item)) for key, item in value.items())
-		return {key: item for key, item in kept if item not in (None, "", [], {})}
-	if isinstance(value, list):
-		return [item for item in map(pruned, value) if item not in (None, "", [], {})]
-	return value
+		items = value.items()
+	elif isinstance(value, list):
+		items = enumerate(value)
+	else:
+		return value
+	kept = []
+	for key, item in items:
+		if isinstance(item, dict | list):
+			item = pruned(item)
+			if item:
+				kept.append((key, item))
+		elif item is not None and item != "":
+			kept.append((key, item))
+	return dict(kept) if isinstance(value, dict) else [item for _key, item in kept]
 
 
 def to_json(resource: dict) -> str:
