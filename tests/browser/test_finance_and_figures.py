@@ -46,6 +46,9 @@ def test_a_run_is_computed_approved_and_its_sepa_file_downloaded(server, browser
 			page.get_by_role("button", name="Calculer").click()
 			page.locator(".page-head:visible .indicator-pill", has_text="Calculé").wait_for()
 			screenshot(page, "finance-run-computed")
+			# amounts read the French way
+			total = page.locator('.frappe-control[data-fieldname="total_amount"] .control-value:visible').first
+			assert total.inner_text().replace("\u00a0", " ").replace("\u202f", " ").strip() == "24,00 €"
 			context.close()
 			assert frappe.db.get_value("SNP Payment Run", run_name, "total_amount") == 24
 
