@@ -36,3 +36,9 @@ def test_amounts_in_euros_read_the_french_way():
 
 	assert fmt_money(1234.5, currency="EUR") == "1 234,50 €"
 	assert frappe.db.get_value("Currency", "EUR", ["number_format", "symbol_on_right"]) == ("# ###,##", 1)
+
+
+def test_the_desk_strings_frappe_leaves_in_english_read_in_french():
+	translations = get_all_translations("fr")
+	assert translations["Search or type a command ({0})"] == "Rechercher ou saisir une commande ({0})"
+	assert translations["Type a reply / comment"] == "Saisir une réponse / un commentaire"
