@@ -207,12 +207,15 @@ def professionals_by_rpps(rpps: list[str]) -> dict[str, dict]:
 	profession) is public (RPPS directory); the caller was checked by api_caller, hence get_all."""
 	if not rpps:
 		return {}
-	return {
-		pro.name: pro
-		for pro in frappe.get_all(
-			"SNP Professional", filters={"rpps": ("in", rpps), "active": 1}, fields=PROFESSIONAL_FIELDS
-		)
-	}
+	Professional = frappe.qb.DocType("SNP Professional")
+	rows = (
+		frappe.qb.from_(Professional)
+		.select(*(Professional[field] for field in PROFESSIONAL_FIELDS))
+		.where(Professional.rpps.isin(rpps))
+		.where(Professional.active == 1)
+		.run(as_dict=True)
+	)
+	return {pro.name: pro for pro in rows}
 
 
 def free_slots(professionals: list[str] | None, start_from, start_to, limit: int = 0) -> list[dict]:
