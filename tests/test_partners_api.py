@@ -128,3 +128,44 @@ def test_past_the_partner_limit_the_api_answers_429(server, partners):
 		for _ in range(4)
 	]
 	assert statuses == [200, 200, 429, 429]
+
+
+def cancel(server, partner, booking, reason="Le patient est allé aux urgences"):
+	return requests.post(
+		f"{server}{METHOD}.cancel",
+		data={"booking": booking, "reason": reason},
+		headers=token(partner.token),
+		timeout=60,
+	)
+
+
+def test_a_partner_cancels_its_own_booking_and_the_slot_is_offered_again(server, committed, partners):
+	slot = make_slot(committed.professional(), future_start(DAY, 14)).name
+	frappe.db.commit()
+	booking = book(server, partners.a, slot).json()["message"]["name"]
+	response = cancel(server, partners.a, booking)
+	assert response.ok, response.text
+	frappe.db.rollback()
+	assert frappe.db.get_value("SNP Booking", booking, ["status", "cancellation_reason"]) == (
+		"Cancelled",
+		"Le patient est allé aux urgences",
+	)
+	assert frappe.db.get_value("SNP Slot", slot, "status") == "Available"
+	assert frappe.db.exists("SNP Partner Access Log", {"user": partners.a.user, "action": "Cancel"})
+
+
+def test_a_partner_cannot_cancel_another_partners_booking_nor_without_reason_nor_when_view_only(
+	server, committed, partners
+):
+	slot = make_slot(committed.professional(), future_start(DAY, 15)).name
+	frappe.db.commit()
+	booking = book(server, partners.b, slot).json()["message"]["name"]
+
+	other = cancel(server, partners.a, booking)
+	assert other.status_code == 404 and "introuvable" in server_messages(other)
+	assert cancel(server, partners.v, booking).status_code == 403  # view only: may not book, nor cancel
+	no_reason = cancel(server, partners.b, booking, reason="  ")
+	assert no_reason.status_code == 417 and "motif" in server_messages(no_reason)
+	frappe.db.rollback()
+	assert frappe.db.get_value("SNP Booking", booking, "status") == "Booked"
+	assert frappe.db.get_value("SNP Slot", slot, "status") == "Booked"

@@ -1,4 +1,4 @@
-"""Partner API (/api/method/cpts_snp.api.partners.*): free slots, booking and the partner's own bookings, for
+"""Partner API (/api/method/cpts_snp.api.partners.*): free slots, booking, cancelling and the partner's own bookings, for
 users of a partner (session or `Authorization: token key:secret`) and staff. Rate-limited per user (the
 partner's limit per minute), logged in SNP Partner Access Log. Every call runs with the caller's own
 permissions; booking goes through cpts_snp.services.booking.book_slot."""
@@ -56,6 +56,23 @@ def book(
 		"professional_name": booking.professional_name,
 		"slot_start": booking.slot_start,
 	}
+
+
+@frappe.whitelist(methods=["POST"])
+@endpoint
+def cancel(booking: str, reason: str) -> dict:
+	"""Cancel one of the partner's bookings, with the reason (the patient will not come): the slot is offered
+	again. Staff cancel any booking their role allows."""
+	partner = partners.api_caller()
+	if partner:
+		doc = partners.cancel_booking(booking, reason, partner)
+		_log(partner, "Cancel", f"SNP Booking/{doc.name}", {"reason": reason}, 1)
+	else:
+		doc = frappe.get_doc("SNP Booking", booking)
+		doc.status = "Cancelled"
+		doc.cancellation_reason = reason
+		doc.save()
+	return {"name": doc.name, "status": doc.status, "slot": doc.slot}
 
 
 @frappe.whitelist()

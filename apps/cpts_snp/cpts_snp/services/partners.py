@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import frappe
 from frappe import _
+from frappe.model.document import Document
 from frappe.utils import getdate, now_datetime, today
 
 from cpts_snp.exceptions import PartnerAccessError, PartnerRateLimitError
@@ -127,6 +128,22 @@ def apply_partner(booking) -> None:
 	booking.channel = CHANNEL_FOR_TYPE.get(partner.partner_type, "Other")
 	if partner.partner_type in REGULATED_TYPES:
 		booking.regulated = 1
+
+
+def cancel_booking(name: str, reason: str, partner) -> Document:
+	"""A partner cancels one of its own bookings (the patient will not come): the booking's own rules apply (a
+	reason, a booking still to honour, the slot offered again). Partner users have no write right on bookings in
+	the desk: this is their one way to change one, checked here (their partner's booking, a partner allowed to
+	book), hence ignore_permissions. Someone else's booking is « not found », as for reads."""
+	ensure_can_book(partner)
+	if not name or frappe.db.get_value("SNP Booking", name, "partner") != partner.name:
+		frappe.throw(_("Booking {0} not found").format(name), frappe.DoesNotExistError)
+	booking = frappe.get_doc("SNP Booking", name)
+	booking.status = "Cancelled"
+	booking.cancellation_reason = reason
+	booking.flags.ignore_permissions = True
+	booking.save()
+	return booking
 
 
 def booking_inserted(booking) -> None:
