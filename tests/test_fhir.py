@@ -249,3 +249,28 @@ def test_the_capability_statement_is_public_and_lists_what_the_server_offers(ser
 	assert offered == {"Slot": {"search-type"}, "Appointment": {"read", "search-type", "create"}}
 	slot = next(r for r in statement.rest[0].resource if r.type == "Slot")
 	assert PRACTITIONER_PARAM in {p.name for p in slot.searchParam}
+
+
+def cancel_appointment(server, token, appointment, reason="Patient orienté vers les urgences"):
+	body = {"resourceType": "Parameters", "parameter": [{"name": "reason", "valueString": reason}]}
+	return requests.post(
+		f"{server}/fhir/Appointment/{appointment}/$cancel",
+		data=json.dumps(body),
+		headers={**auth(token), "Content-Type": "application/fhir+json"},
+		timeout=60,
+	)
+
+
+def test_the_sas_platform_cancels_its_own_appointment_and_the_slot_is_offered_again(server, committed, partners):
+	slot = make_slot(committed.professional(), future_start(DAY, 16)).name
+	frappe.db.commit()
+	appointment = Appointment.model_validate_json(post_appointment(server, partners.a.token, slot).text).id
+
+	assert outcome(cancel_appointment(server, partners.b.token, appointment), 404).issue[0].code == "not-found"
+	assert outcome(cancel_appointment(server, partners.a.token, appointment, reason=" "), 400)
+	response = cancel_appointment(server, partners.a.token, appointment)
+	assert response.status_code == 200, response.text
+	assert Appointment.model_validate_json(response.text).status == "cancelled"
+	frappe.db.rollback()
+	assert frappe.db.get_value("SNP Booking", appointment, "cancellation_reason") == "Patient orienté vers les urgences"
+	assert frappe.db.get_value("SNP Slot", slot, "status") == "Available"

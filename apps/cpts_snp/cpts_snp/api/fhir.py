@@ -7,6 +7,7 @@ already authenticated the request, by session or by `Authorization: token key:se
 	GET  /fhir/Appointment[?status=…&date=ge…&_id=…&slot=…]              the caller's bookings (searchset)
 	GET  /fhir/Appointment/<id>                                          one of the caller's bookings
 	POST /fhir/Appointment                                               books the slot (201, or 409 if taken)
+	POST /fhir/Appointment/<id>/$cancel  (Parameters: reason)             cancels one of the caller's bookings
 
 Answers are `application/fhir+json`; refusals are OperationOutcome resources with their real HTTP status
 (400 malformed, 401 not authenticated, 403 forbidden, 404 unknown, 409 slot taken, 429 too many requests).
@@ -80,6 +81,8 @@ def dispatch(method: str, parts: list[str], partner) -> Response:
 			404,
 			"not-supported",
 		)
+	if resource == "Appointment" and len(parts) == 3 and parts[2] == "$cancel" and method == "POST":
+		return cancel_appointment(parts[1], partner)
 	if len(parts) > 2 or (resource == "Slot" and len(parts) > 1):
 		raise fhir.FHIRRequestError(_("Unknown address {0}").format("/".join(parts)), 404, "not-found")
 	if method == "GET" and resource == "Slot":
@@ -161,6 +164,14 @@ def create_appointment(partner) -> Response:
 	row = partners.bookings(names=[booking.name])[0]
 	resource = fhir.appointment(row, get_system_timezone())
 	return respond(resource, 201, {"Location": f"{base_url()}/Appointment/{booking.name}"})
+
+
+def cancel_appointment(name: str, partner) -> Response:
+	reason = fhir.parse_cancel_reason(frappe.request.get_data())
+	booking = partners.cancel_booking(name, reason, partner)
+	log(partner, "Cancel", f"Appointment/{booking.name}", 1)
+	row = partners.bookings(names=[booking.name])[0]
+	return respond(fhir.appointment(row, get_system_timezone()))
 
 
 def log(partner, action: str, resource: str, count: int) -> None:

@@ -64,14 +64,8 @@ def cancel(booking: str, reason: str) -> dict:
 	"""Cancel one of the partner's bookings, with the reason (the patient will not come): the slot is offered
 	again. Staff cancel any booking their role allows."""
 	partner = partners.api_caller()
-	if partner:
-		doc = partners.cancel_booking(booking, reason, partner)
-		_log(partner, "Cancel", f"SNP Booking/{doc.name}", {"reason": reason}, 1)
-	else:
-		doc = frappe.get_doc("SNP Booking", booking)
-		doc.status = "Cancelled"
-		doc.cancellation_reason = reason
-		doc.save()
+	doc = partners.cancel_booking(booking, reason, partner)
+	_log(partner, "Cancel", f"SNP Booking/{doc.name}", {"reason": reason}, 1)
 	return {"name": doc.name, "status": doc.status, "slot": doc.slot}
 
 

@@ -26,6 +26,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from fhir.resources.R4B.appointment import Appointment
+from fhir.resources.R4B.parameters import Parameters
 from frappe import _
 from pydantic import ValidationError
 
@@ -299,6 +300,22 @@ def parse_appointment(body: bytes | str, timezone: str) -> AppointmentRequest:
 	if appointment.created:
 		requested_at = parse_datetime(appointment.created.isoformat(), timezone)
 	return AppointmentRequest(slots[0].removeprefix("Slot/"), values, reason, requested_at)
+
+
+def parse_cancel_reason(body: bytes | str) -> str:
+	"""The reason of an `Appointment/<id>/$cancel`: a Parameters resource with a `reason` (valueString)."""
+	try:
+		parameters = Parameters.model_validate_json(body or b"")
+	except (ValidationError, ValueError) as e:
+		raise FHIRRequestError(_("The Parameters are not valid FHIR: {0}").format(_first_error(e)))
+	reason = next(
+		(p.valueString for p in parameters.parameter or [] if p.name == "reason" and p.valueString), ""
+	).strip()
+	if not reason:
+		raise FHIRRequestError(
+			_("The reason of the cancellation is required (parameter reason)"), code="required"
+		)
+	return reason
 
 
 def _contained_patient(appointment):

@@ -130,18 +130,20 @@ def apply_partner(booking) -> None:
 		booking.regulated = 1
 
 
-def cancel_booking(name: str, reason: str, partner) -> Document:
-	"""A partner cancels one of its own bookings (the patient will not come): the booking's own rules apply (a
-	reason, a booking still to honour, the slot offered again). Partner users have no write right on bookings in
-	the desk: this is their one way to change one, checked here (their partner's booking, a partner allowed to
-	book), hence ignore_permissions. Someone else's booking is « not found », as for reads."""
-	ensure_can_book(partner)
-	if not name or frappe.db.get_value("SNP Booking", name, "partner") != partner.name:
-		frappe.throw(_("Booking {0} not found").format(name), frappe.DoesNotExistError)
+def cancel_booking(name: str, reason: str, partner=None) -> Document:
+	"""Cancel a booking through the partner API or FHIR (the patient will not come): the booking's own rules apply
+	(a reason, a booking still to honour, the slot offered again). Staff (no partner) cancel with their role's
+	rights. Partner users have no write right on bookings in the desk: this is their one way to change one,
+	checked here (their partner's booking, a partner allowed to book), hence ignore_permissions. Another
+	partner's booking is « not found », as for reads."""
+	if partner:
+		ensure_can_book(partner)
+		if not name or frappe.db.get_value("SNP Booking", name, "partner") != partner.name:
+			frappe.throw(_("Booking {0} not found").format(name), frappe.DoesNotExistError)
 	booking = frappe.get_doc("SNP Booking", name)
 	booking.status = "Cancelled"
 	booking.cancellation_reason = reason
-	booking.flags.ignore_permissions = True
+	booking.flags.ignore_permissions = bool(partner)
 	booking.save()
 	return booking
 
