@@ -62,57 +62,37 @@ def monthly_figures(year: int, sector: str | None = None) -> dict[int, dict]:
 	"""{month (1…12): {calls, slots, bookings, honoured, no_shows}} for `year`, optionally in one sector."""
 	start, end = datetime(year, 1, 1), datetime(year + 1, 1, 1)
 	figures = {month: dict.fromkeys(COUNTS, 0) for month in range(1, 13)}
-
-	Call = frappe.qb.DocType("SNP Call")
-	month = Extract(DatePart.month, Call.received_at)
-	query = (
-		frappe.qb.from_(Call)
-		.select(month.as_("month"), Count(Call.name).as_("calls"))
-		.where(Call.received_at >= start)
-		.where(Call.received_at < end)
-		.groupby(month)
+	sources = (
+		# doctype, the date that puts a record in a month, {count: how it counts}, cancelled ones left out
+		("SNP Call", "received_at", {"calls": lambda t: Count(t.name)}, False),
+		("SNP Slot", "starts_at", {"slots": lambda t: Count(t.name)}, True),
+		(
+			"SNP Booking",
+			"slot_start",
+			{
+				"bookings": lambda t: Count(t.name),
+				"honoured": lambda t: count_if(t.status == HONOURED),
+				"no_shows": lambda t: count_if(t.status == NO_SHOW),
+			},
+			True,
+		),
 	)
-	if sector:
-		query = query.where(Call.sector == sector)
-	for row in query.run(as_dict=True):
-		figures[cint(row.month)]["calls"] = cint(row.calls)
-
-	Slot = frappe.qb.DocType("SNP Slot")
-	month = Extract(DatePart.month, Slot.starts_at)
-	query = (
-		frappe.qb.from_(Slot)
-		.select(month.as_("month"), Count(Slot.name).as_("slots"))
-		.where(Slot.starts_at >= start)
-		.where(Slot.starts_at < end)
-		.where(Slot.status != CANCELLED)
-		.groupby(month)
-	)
-	if sector:
-		query = query.where(Slot.sector == sector)
-	for row in query.run(as_dict=True):
-		figures[cint(row.month)]["slots"] = cint(row.slots)
-
-	Booking = frappe.qb.DocType("SNP Booking")
-	month = Extract(DatePart.month, Booking.slot_start)
-	query = (
-		frappe.qb.from_(Booking)
-		.select(
-			month.as_("month"),
-			Count(Booking.name).as_("bookings"),
-			count_if(Booking.status == HONOURED).as_("honoured"),
-			count_if(Booking.status == NO_SHOW).as_("no_shows"),
+	for doctype, date_field, counts, without_cancelled in sources:
+		table = frappe.qb.DocType(doctype)
+		month = Extract(DatePart.month, table[date_field])
+		query = (
+			frappe.qb.from_(table)
+			.select(month.as_("month"), *(count(table).as_(key) for key, count in counts.items()))
+			.where(table[date_field] >= start)
+			.where(table[date_field] < end)
+			.groupby(month)
 		)
-		.where(Booking.slot_start >= start)
-		.where(Booking.slot_start < end)
-		.where(Booking.status != CANCELLED)
-		.groupby(month)
-	)
-	if sector:
-		query = query.where(Booking.sector == sector)
-	for row in query.run(as_dict=True):
-		figures[cint(row.month)].update(
-			bookings=cint(row.bookings), honoured=cint(row.honoured), no_shows=cint(row.no_shows)
-		)
+		if without_cancelled:
+			query = query.where(table.status != CANCELLED)
+		if sector:
+			query = query.where(table.sector == sector)
+		for row in query.run(as_dict=True):
+			figures[cint(row.month)].update({key: cint(row[key]) for key in counts})
 	return figures
 
 
