@@ -21,22 +21,18 @@ SLUG = "_name_seq"
 # the autoname this module understands: a fixed prefix, optional date parts, then the number
 FORMAT = re.compile(r"^format:(?P<pattern>[^{}]*(?:\{(?:YYYY|YY|MM|DD)\}[^{}]*)*\{(?P<hashes>#+)\})$")
 DATE_PARTS = {"YYYY": "%Y", "YY": "%y", "MM": "%m", "DD": "%d"}
-# doctypes named here: every `format:` autoname of the app
-DOCTYPES = (
-	"SNP Absence",
-	"SNP Availability Template",
-	"SNP Booking",
-	"SNP Call",
-	"SNP Debrief",
-	"SNP Intern",
-	"SNP Payment Run",
-	"SNP Permanence",
-	"SNP Permanence Swap",
-	"SNP Professional",
-	"SNP Protocol",
-	"SNP Slot",
-	"SNP Supervision Shift",
-)
+
+
+def doctypes() -> list[str]:
+	"""The doctypes named here: every doctype of the app with a `format:` autoname (its controller's `autoname`
+	calls `set_name`)."""
+	modules = frappe.get_all("Module Def", filters={"app_name": "cpts_snp"}, pluck="name")
+	return frappe.get_all(
+		"DocType",
+		filters={"module": ["in", modules], "autoname": ["like", "format:%"]},
+		pluck="name",
+		order_by="name",
+	)
 
 
 def pattern_of(doctype: str) -> str:
@@ -81,7 +77,7 @@ def next_number(doctype: str) -> int | None:
 def sequences_behind() -> list[str]:
 	"""Doctypes whose sequence is missing or would hand out a name already used (none on a sound site)."""
 	behind = []
-	for doctype in DOCTYPES:
+	for doctype in doctypes():
 		upcoming = next_number(doctype)
 		if upcoming is None or upcoming <= highest_number(doctype):
 			behind.append(doctype)
@@ -122,7 +118,7 @@ def highest_number(doctype: str) -> int:
 
 def ensure_sequences() -> None:
 	"""Create the missing sequences and move every sequence past the numbers its doctype already uses."""
-	for doctype in DOCTYPES:
+	for doctype in doctypes():
 		sequence = create_sequence(doctype, slug=SLUG, check_not_exists=True)
 		used = highest_number(doctype)
 		if used:
