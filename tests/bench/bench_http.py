@@ -85,17 +85,35 @@ def ensure_history(frappe) -> None:
 	frappe.db.commit()
 
 
-def bench_user(frappe) -> tuple[str, str]:
-	email = "bench-telesecretariat@cpts-bench.fr"
-	if not frappe.db.exists("User", email):
-		user = frappe.get_doc({"doctype": "User", "email": email, "first_name": "Bench", "send_welcome_email": 0}).insert()
+BENCH_USER = "bench-telesecretariat@cpts-bench.fr"
+
+
+def bench_user(frappe, sessions: int = 50) -> tuple[str, str, str]:
+	"""The bench's télésecrétaire: a fresh API key and secret, and a fresh password for `sessions` desk sessions."""
+	if not frappe.db.exists("User", BENCH_USER):
+		user = frappe.get_doc({"doctype": "User", "email": BENCH_USER, "first_name": "Bench", "send_welcome_email": 0})
+		user.insert()
 		user.add_roles("Télésecrétaire")
-	user = frappe.get_doc("User", email)
-	key, secret = frappe.generate_hash(length=15), frappe.generate_hash(length=15)
-	user.api_key, user.api_secret = key, secret
+	user = frappe.get_doc("User", BENCH_USER)
+	key, secret, password = (frappe.generate_hash(length=15) for _ in range(3))
+	user.api_key, user.api_secret, user.new_password = key, secret, password
+	user.simultaneous_sessions = sessions
+	user.flags.ignore_password_policy = True
 	user.save()
 	frappe.db.commit()
-	return key, secret
+	return key, secret, password
+
+
+def desk_sessions(base: str, site: str, password: str, count: int) -> list[dict]:
+	"""`count` logged-in sessions of the bench télésecrétaire: the headers of each (its `sid` cookie), as a browser on
+	the desk sends them."""
+	sessions = []
+	for _ in range(count):
+		response = requests.post(f"{base}/api/method/login", headers={"Host": site},
+			data={"usr": BENCH_USER, "pwd": password})
+		response.raise_for_status()
+		sessions.append({"Host": site, "Cookie": f"sid={response.cookies['sid']}"})
+	return sessions
 
 
 def bench_partner_token(frappe) -> str:
@@ -167,18 +185,19 @@ def throughput(url: str, headers: dict) -> float:
 	return float(line.split()[1])
 
 
-async def post_all(base: str, path: str, headers: dict, bodies: list[str], clients: int) -> list[int]:
-	"""POST every body from `clients` concurrent connections; the HTTP status of each, in order. A plain asyncio
-	client (one connection per request, as gunicorn's sync workers close them): it takes a few percent of a core,
-	where 50 threads of `requests` took 15 % of the two cores the server runs on."""
+async def post_all(base: str, path: str, client_headers: list[dict], bodies: list[str]) -> list[int]:
+	"""POST every body from one concurrent connection per entry of `client_headers` (each client its own
+	headers); the HTTP status of each, in order. A plain asyncio client (one connection per request, as gunicorn's
+	sync workers close them): it takes a few percent of a core, where 50 threads of `requests` took 15 % of the
+	two cores the server runs on."""
 	host, port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
-	head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
 	codes = [0] * len(bodies)
 	queue = asyncio.Queue()
 	for item in enumerate(bodies):
 		queue.put_nowait(item)
 
-	async def client():
+	async def client(headers: dict):
+		head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
 		while not queue.empty():
 			index, body = queue.get_nowait()
 			reader, writer = await asyncio.open_connection(host, port)
@@ -189,11 +208,13 @@ async def post_all(base: str, path: str, headers: dict, bodies: list[str], clien
 			codes[index] = int(response.split(b" ", 2)[1])
 			writer.close()
 
-	await asyncio.gather(*(client() for _ in range(clients)))
+	await asyncio.gather(*(client(headers) for headers in client_headers))
 	return codes
 
 
-def booking_throughput(frappe, base: str, headers: dict, clients: int = 50, bookings: int = 1000) -> dict:
+def booking_throughput(frappe, base: str, client_headers: list[dict], bookings: int = 1000) -> dict:
+	"""Bookings from one concurrent client per entry of `client_headers`: every one of `bookings` new free slots
+	booked once, and a quarter as many attempts on a slot already taken."""
 	# the slots of an earlier run go first (same times, same doctors)
 	frappe.db.sql("DELETE FROM `tabSNP Booking` WHERE slot LIKE 'HBB-%%'")
 	frappe.db.sql("DELETE FROM `tabSNP Slot` WHERE name LIKE 'HBB-%%'")
@@ -215,9 +236,9 @@ def booking_throughput(frappe, base: str, headers: dict, clients: int = 50, book
 
 	deadlocks_before = deadlocks()
 	started = time.perf_counter()
-	codes = asyncio.run(post_all(base, "/api/method/cpts_snp.api.booking.book", headers, [urllib.parse.urlencode(
+	codes = asyncio.run(post_all(base, "/api/method/cpts_snp.api.booking.book", client_headers, [urllib.parse.urlencode(
 		{"slot": slot, "patient_last_name": "Bench", "patient_first_name": "Patient", "patient_date_of_birth": "1980-01-01"})
-		for slot in attempts], clients))
+		for slot in attempts]))
 	elapsed = time.perf_counter() - started
 	frappe.db.rollback()
 	booked = frappe.db.sql("SELECT slot, COUNT(*) FROM `tabSNP Booking` WHERE slot LIKE %s GROUP BY slot HAVING COUNT(*) > 1",
@@ -232,32 +253,39 @@ def main():
 	parser = argparse.ArgumentParser()
 	parser.add_argument("--site", default="bench.localhost")
 	parser.add_argument("--port", type=int, default=8765)
+	parser.add_argument("--clients", type=int, default=50)
 	args = parser.parse_args()
 	frappe = connect(args.site)
 	ensure_data(frappe)
-	key, secret = bench_user(frappe)
-	headers = {"Host": args.site, "Authorization": f"token {key}:{secret}"}
-	partner_headers = {"Host": args.site, "Authorization": f"token {bench_partner_token(frappe)}",
+	key, secret, password = bench_user(frappe, sessions=args.clients)
+	token = {"Host": args.site, "Authorization": f"token {key}:{secret}"}
+	partner = {"Host": args.site, "Authorization": f"token {bench_partner_token(frappe)}",
 		"Accept": "application/fhir+json"}
 	server = start_gunicorn(args.site, args.port)
 	base = f"http://127.0.0.1:{args.port}"
+	# the télésecrétaires work in the desk: a session cookie each (API tokens are the partners' and scripts' way)
+	desk = desk_sessions(base, args.site, password, args.clients)
 	now = datetime.now()
 	filters = json.dumps([["status", "=", "Available"], ["sector", "=", "Bench secteur 07"],
 		["starts_at", ">", str(now)], ["starts_at", "<=", str(now + timedelta(hours=48))]])
-	urls = {
-		"ping (floor)": f"{base}/api/method/ping",
-		"free-slot search (sector, 48 h)": f"{base}/api/method/cpts_snp.api.telesecretariat.search_slots?query=Bench%20secteur%2007",
-		"generic /api/resource/SNP Slot": f"{base}/api/resource/SNP%20Slot?filters={urllib.parse.quote(filters)}"
-		"&fields=" + urllib.parse.quote('["name","starts_at","professional_name","sector"]') + "&limit_page_length=40",
-	}
-	urls["FHIR /fhir/Slot (25 practitioners, 48 h)"] = fhir_slot_search_url(base, now)
+	runs = [
+		("ping, desk session (floor)", f"{base}/api/method/ping", desk[0]),
+		("ping, API token (floor)", f"{base}/api/method/ping", token),
+		("free-slot search (sector, 48 h)",
+			f"{base}/api/method/cpts_snp.api.telesecretariat.search_slots?query=Bench%20secteur%2007", desk[0]),
+		("generic /api/resource/SNP Slot", f"{base}/api/resource/SNP%20Slot?filters={urllib.parse.quote(filters)}"
+			"&fields=" + urllib.parse.quote('["name","starts_at","professional_name","sector"]') + "&limit_page_length=40",
+			desk[0]),
+		("FHIR /fhir/Slot (25 practitioners, 48 h)", fhir_slot_search_url(base, now), partner),
+	]
 	try:
-		print(f"{'endpoint':40} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8}")
-		for label, url in urls.items():
-			auth = partner_headers if "/fhir/" in url else headers
-			result = latency(url, auth)
-			print(f"{label:40} {result['p50_ms']:8} {result['p95_ms']:8} {throughput(url, auth):8.0f}", flush=True)
-		print("booking with 50 concurrent clients:", booking_throughput(frappe, base, headers), flush=True)
+		print(f"{'endpoint':42} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8}")
+		for label, url, headers in runs:
+			result = latency(url, headers)
+			print(f"{label:42} {result['p50_ms']:8} {result['p95_ms']:8} {throughput(url, headers):8.0f}", flush=True)
+		print(f"booking, {args.clients} desk sessions:", booking_throughput(frappe, base, desk), flush=True)
+		print(f"booking, {args.clients} clients with an API token:",
+			booking_throughput(frappe, base, [token] * args.clients), flush=True)
 	finally:
 		server.terminate()
 		server.wait(10)

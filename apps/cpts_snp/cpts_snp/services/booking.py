@@ -48,6 +48,9 @@ def book_slot(
 	# get_doc rather than new_doc: no user defaults to apply (they cost a lookup per booking), and
 	# Document.insert still sets the doctype's defaults.
 	booking = frappe.get_doc({"doctype": "SNP Booking", "slot": slot, "reason": reason, "channel": channel})
+	# The one link taken from the caller is the slot, which claim_slot reads (and refuses when it does not exist)
+	# before taking the doctor and sector from it: Frappe's link check would read it once more.
+	booking.flags.ignore_links = True
 	for field in PATIENT_FIELDS:
 		if patient.get(field):
 			booking.set(field, patient[field])
@@ -61,21 +64,24 @@ def book_slot(
 def claim_slot(booking) -> None:
 	"""Lock the booking's slot and take it, or refuse. Called by SNP Booking before insert.
 
-	Plain SQL on this path: every booking runs it, and Frappe's `get_value` parses its field list each time."""
+	Plain SQL on this path: every booking runs it, and Frappe's `get_value` and query builder cost more in Python
+	than the query itself."""
 	if not booking.slot:
 		frappe.throw(_("Please choose a slot"), frappe.MandatoryError)
-	found = frappe.db.sql("SELECT `professional` FROM `tabSNP Slot` WHERE `name` = %s", booking.slot)
+	query = """SELECT `name`, `status`, `professional`, `professional_name`, `starts_at`, `sector`, `is_pdsa`
+		FROM `tabSNP Slot` WHERE `name` = %s"""
+	found = frappe.db.sql(query, booking.slot, as_dict=True)
 	if not found:
 		frappe.throw(_("Slot {0} does not exist").format(booking.slot), frappe.DoesNotExistError)
-	professional = found[0][0]
-	frappe.db.sql("SELECT `name` FROM `tabSNP Professional` WHERE `name` = %s FOR UPDATE", professional)
-	slot = frappe.db.sql(
-		"""SELECT `name`, `status`, `professional`, `professional_name`, `starts_at`, `sector`, `is_pdsa`
-		FROM `tabSNP Slot` WHERE `name` = %s FOR UPDATE""",
-		booking.slot,
-		as_dict=True,
-	)[0]
-	if slot.status != "Available" or slot.professional != professional:
+	# A slot already taken is refused at once, without waiting for the locks; a free one is read again under lock
+	slot = found[0]
+	if slot.status == "Available":
+		# the doctor's email comes with the lock, for the notification of the new booking
+		booking.flags.professional_email = frappe.db.sql(
+			"SELECT `email` FROM `tabSNP Professional` WHERE `name` = %s FOR UPDATE", slot.professional
+		)[0][0]
+		slot = frappe.db.sql(query + " FOR UPDATE", booking.slot, as_dict=True)[0]
+	if slot.status != "Available" or slot.professional != found[0].professional:
 		frappe.throw(
 			_("The slot of {0} on {1} is no longer available: please choose another one").format(
 				slot.professional_name, format_datetime(slot.starts_at, "dd/MM/yyyy HH:mm")
@@ -83,6 +89,7 @@ def claim_slot(booking) -> None:
 			SlotUnavailableError,
 			title=_("Slot unavailable"),
 		)
+	booking.flags.claimed_slot = slot
 	booking.professional = slot.professional
 	booking.professional_name = slot.professional_name
 	booking.slot_start = slot.starts_at
@@ -103,17 +110,12 @@ def decide_supplement(booking) -> None:
 	(professional, slot_start) keeps its locks to this doctor's week."""
 	cap = supplement_weekly_cap()
 	monday, next_monday = week_bounds(get_datetime(booking.slot_start).date())
-	Booking = frappe.qb.DocType("SNP Booking")
 	already = len(
-		frappe.qb.from_(Booking)
-		.select(Booking.name)
-		.where(Booking.professional == booking.professional)
-		.where(Booking.supplement_eligible == 1)
-		.where(Booking.status != "Cancelled")
-		.where(Booking.slot_start >= monday)
-		.where(Booking.slot_start < next_monday)
-		.for_update()
-		.run()
+		frappe.db.sql(
+			"""SELECT `name` FROM `tabSNP Booking` WHERE `professional` = %s AND `supplement_eligible` = 1
+			AND `status` != 'Cancelled' AND `slot_start` >= %s AND `slot_start` < %s FOR UPDATE""",
+			(booking.professional, monday, next_monday),
+		)
 	)
 	decision = supplement_decision(
 		requested_at=get_datetime(booking.requested_at),
@@ -145,10 +147,14 @@ def sync_slot_status(booking) -> None:
 
 	The slot only follows its booking: one UPDATE (with its modified time), without the slot's own checks (its
 	doctor and time do not change) nor a version of the slot (the booking's history records the change). The
-	caller's right to change the booking was checked on the booking itself."""
-	current = frappe.db.sql(
-		"SELECT `status`, `starts_at` FROM `tabSNP Slot` WHERE `name` = %s", booking.slot, as_dict=True
-	)[0]
+	caller's right to change the booking was checked on the booking itself. A new booking's slot was read
+	under lock by claim_slot."""
+	current = (
+		booking.flags.pop("claimed_slot", None)
+		or frappe.db.sql(
+			"SELECT `status`, `starts_at` FROM `tabSNP Slot` WHERE `name` = %s", booking.slot, as_dict=True
+		)[0]
+	)
 	status = slot_status_for_booking(booking.status, get_datetime(current.starts_at), now_datetime())
 	if current.status != status:
 		frappe.db.set_value("SNP Slot", booking.slot, "status", status)

@@ -44,6 +44,11 @@ class SNPBooking(Document):
 		if self.status == "Cancelled":
 			notifications.booking_cancelled(self)
 
+	def save_version(self):
+		# Frappe builds a Version on every insert and keeps it only for a data import: a new booking skips it
+		if not self.flags.in_insert or self.flags.updater_reference:
+			super().save_version()
+
 	def on_trash(self):
 		if self.status != "Cancelled":
 			frappe.throw(
