@@ -23,7 +23,7 @@ def _patient(booking) -> str:
 
 def _professional_email(booking) -> str | None:
 	if "professional_email" in booking.flags:  # a new booking: read with the lock taken by claim_slot
-		return booking.flags.professional_email
+		return booking.flags.pop("professional_email")
 	found = frappe.db.sql("SELECT `email` FROM `tabSNP Professional` WHERE `name` = %s", booking.professional)
 	return found[0][0] if found else None
 

@@ -122,6 +122,13 @@ def test_the_patient_phone_is_normalised_and_a_bad_one_refused(slot):
 	assert book_slot(slot.name, PATIENT).patient_phone == "+33 6 11 22 33 44"
 
 
+def test_booking_a_slot_that_does_not_exist_is_refused_in_french():
+	before = frappe.db.count("SNP Booking")
+	with pytest.raises(frappe.DoesNotExistError, match="Le créneau CRN-INCONNU n'existe pas"):
+		book_slot("CRN-INCONNU", PATIENT)
+	assert frappe.db.count("SNP Booking") == before
+
+
 def test_a_date_of_birth_in_the_future_is_refused(slot):
 	with pytest.raises(frappe.ValidationError, match="ne peut pas être dans le futur"):
 		book_slot(slot.name, {**PATIENT, "patient_date_of_birth": "2999-01-01"})
