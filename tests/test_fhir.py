@@ -274,3 +274,13 @@ def test_the_sas_platform_cancels_its_own_appointment_and_the_slot_is_offered_ag
 	frappe.db.rollback()
 	assert frappe.db.get_value("SNP Booking", appointment, "cancellation_reason") == "Patient orienté vers les urgences"
 	assert frappe.db.get_value("SNP Slot", slot, "status") == "Available"
+
+
+def test_the_sites_other_addresses_resolve_as_frappe_resolves_them(server):
+	# FHIR addresses skip Frappe's route map (cpts_snp.api.fhir.resolve_website_path); the others do not
+	assert requests.get(f"{server}/fhir/metadata", timeout=60).json()["resourceType"] == "CapabilityStatement"
+	portal = requests.get(f"{server}/snp/rendez-vous", allow_redirects=False, timeout=60)
+	assert portal.status_code in (301, 302) and "redirect-to=/snp/rendez-vous" in portal.headers["Location"]
+	merged = requests.get(f"{server}/snp//rendez-vous", allow_redirects=False, timeout=60)
+	assert merged.status_code == 308 and merged.headers["Location"].endswith("/snp/rendez-vous")
+	assert requests.get(f"{server}/page-qui-n-existe-pas", timeout=60).status_code == 404

@@ -19,6 +19,8 @@ import frappe
 from frappe import _
 from frappe.utils import get_datetime, get_system_timezone, now_datetime
 from frappe.website.page_renderers.base_renderer import BaseRenderer
+from frappe.website.path_resolver import resolve_path
+from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
 from cpts_snp.exceptions import PartnerRateLimitError, SlotUnavailableError
@@ -29,9 +31,28 @@ from cpts_snp.services.booking import book_slot
 PREFIX = "fhir"
 
 
+def is_fhir_path(path: str) -> bool:
+	return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+def resolve_website_path(path: str) -> str:
+	"""hooks.website_path_resolver: a FHIR address is its own endpoint (the FHIR renderer takes it as it is);
+	any other address goes through Frappe's resolver as without this hook. Frappe's resolver builds and compiles a
+	werkzeug map of every app's route rules on each request (~2 ms of CPU), which FHIR clients need not pay."""
+	if is_fhir_path(path):
+		frappe.local.path = path
+		return path
+	try:
+		return resolve_path(path)
+	except RequestRedirect as e:
+		# what Frappe's PathResolver answers when it calls its resolver itself
+		frappe.flags.redirect_location = e.new_url
+		raise frappe.Redirect(e.code) from e
+
+
 class FHIRRenderer(BaseRenderer):
 	def can_render(self):
-		return self.path == PREFIX or self.path.startswith(PREFIX + "/")
+		return is_fhir_path(self.path)
 
 	def render(self):
 		return handle(frappe.request.method, self.path.split("/")[1:])
