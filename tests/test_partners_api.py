@@ -120,6 +120,23 @@ def test_the_access_log_records_api_reads_and_bookings(server, committed, partne
 	assert rows[0].record_count >= 1 and {r.partner for r in rows} == {partners.a.partner}
 
 
+def test_staff_without_the_right_to_read_slots_cannot_list_free_slots(server, committed, partners):
+	from cpts_snp.tests.partner_factories import api_token
+
+	accountant = committed.user(["Comptable CPTS"])
+	coordinator = committed.user(["Coordinateur CPTS"])
+	slot = make_slot(committed.professional(), future_start(DAY, 16)).name
+	tokens = {user: api_token(user) for user in (accountant, coordinator)}
+	frappe.db.commit()
+	params = {"start": str(getdate(add_days(today(), DAY))), "end": str(getdate(add_days(today(), DAY + 1)))}
+
+	def listing(user):
+		return requests.get(f"{server}{METHOD}.free_slots", params=params, headers=token(tokens[user]), timeout=60)
+
+	assert listing(accountant).status_code == 403
+	assert slot in {row["name"] for row in listing(coordinator).json()["message"]}
+
+
 def test_past_the_partner_limit_the_api_answers_429(server, partners):
 	frappe.db.set_value("SNP Partner", partners.b.partner, "rate_limit_per_minute", 2)
 	frappe.db.commit()

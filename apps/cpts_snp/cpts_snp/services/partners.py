@@ -199,23 +199,25 @@ def reset_rate_limit(user: str) -> None:
 def log_access(action: str, resource: str, parameters, count: int, partner: str | None = None) -> None:
 	"""One line of the partner access log. Written by the server for the caller, whatever his rights on the
 	log (he cannot read it), on every request of the partner API and FHIR: an append-only row with nothing to
-	validate (the server sets every field), written by `db_insert` without the cost of a document's life cycle
+	validate (the server sets every field), written as one row without the cost of a document's life cycle
 	(checks, version, notifications), in the request's transaction."""
-	line = frappe.get_doc(
-		{
-			"doctype": "SNP Partner Access Log",
-			"timestamp": now_datetime(),
-			"user": frappe.session.user,
-			"partner": partner,
-			"action": action,
-			"resource": resource[:140],
-			"parameters": parameters if isinstance(parameters, str) else json.dumps(parameters, default=str),
-			"record_count": count,
-		}
-	)
-	line.set_new_name()
-	line.set_user_and_timestamp()
-	line.db_insert()
+	now, user = now_datetime(), frappe.session.user
+	row = {
+		# what Frappe's `hash` naming gives, and the fields Frappe sets on any insert
+		"name": frappe.generate_hash(length=10),
+		"owner": user,
+		"creation": now,
+		"modified": now,
+		"modified_by": user,
+		"timestamp": now,
+		"user": user,
+		"partner": partner,
+		"action": action,
+		"resource": resource[:140],
+		"parameters": parameters if isinstance(parameters, str) else json.dumps(parameters, default=str),
+		"record_count": count,
+	}
+	frappe.db.bulk_insert("SNP Partner Access Log", list(row), [tuple(row.values())])
 
 
 # --- Queries of the partner API and the FHIR interface (with the caller's permissions) ---
@@ -237,19 +239,28 @@ def professionals_by_rpps(rpps: list[str]) -> dict[str, dict]:
 
 
 def free_slots(professionals: list[str] | None, start_from, start_to, limit: int = 0) -> list[dict]:
-	"""Free slots (of `professionals`, when given) starting in [start_from, start_to], soonest first; read with
-	the caller's permissions (a partner sees free slots)."""
-	filters = [
-		["status", "=", "Available"],
-		["starts_at", ">=", max(start_from, now_datetime())],
-		["starts_at", "<=", start_to],
-	]
+	"""Free slots (of `professionals`, when given) starting in [start_from, start_to], soonest first.
+
+	For callers checked by `api_caller` (staff, or a user of an active partner) who may read slots: every free
+	slot is readable by both (`cpts_snp.permissions.partner_slot_query`: free slots and the partner's own), so
+	the role's right is checked here and the slots are read by one query, without Frappe's list machinery (which
+	took 2.6 ms of the 11 ms of CPU a FHIR slot search cost; 1 ms now)."""
+	frappe.has_permission("SNP Slot", "read", throw=True)
+	if professionals is not None and not professionals:
+		return []
+	conditions = ["`status` = 'Available'", "`starts_at` >= %(start_from)s", "`starts_at` <= %(start_to)s"]
 	if professionals is not None:
-		if not professionals:
-			return []
-		filters.append(["professional", "in", professionals])
-	return frappe.get_list(
-		"SNP Slot", filters=filters, fields=SLOT_FIELDS, order_by="starts_at asc", limit_page_length=limit
+		conditions.append("`professional` IN %(professionals)s")
+	fields = ", ".join(f"`{field}`" for field in SLOT_FIELDS)
+	return frappe.db.sql(
+		f"""SELECT {fields} FROM `tabSNP Slot` WHERE {" AND ".join(conditions)}
+		ORDER BY `starts_at` ASC{f" LIMIT {int(limit)}" if limit else ""}""",
+		{
+			"start_from": max(start_from, now_datetime()),
+			"start_to": start_to,
+			"professionals": tuple(professionals or ()),
+		},
+		as_dict=True,
 	)
 
 
