@@ -168,7 +168,7 @@ def test_a_partner_cancels_its_own_booking_and_the_slot_is_offered_again(server,
 		"Le patient est allé aux urgences",
 	)
 	assert frappe.db.get_value("SNP Slot", slot, "status") == "Available"
-	assert frappe.db.exists("SNP Partner Access Log", {"user": partners.a.user, "action": "Cancel"})
+	assert frappe.db.exists("SNP Partner Access Log", {"user": partners.a.user, "action": "Booking cancelled"})
 
 
 def test_a_partner_cannot_cancel_another_partners_booking_nor_without_reason_nor_when_view_only(

@@ -190,7 +190,7 @@ def create_appointment(partner) -> Response:
 def cancel_appointment(name: str, partner) -> Response:
 	reason = fhir.parse_cancel_reason(frappe.request.get_data())
 	booking = partners.cancel_booking(name, reason, partner)
-	log(partner, "Cancel", f"Appointment/{booking.name}", 1)
+	log(partner, "Booking cancelled", f"Appointment/{booking.name}", 1)
 	row = partners.bookings(names=[booking.name])[0]
 	return respond(fhir.appointment(row, get_system_timezone()))
 

@@ -65,7 +65,7 @@ def cancel(booking: str, reason: str) -> dict:
 	again. Staff cancel any booking their role allows."""
 	partner = partners.api_caller()
 	doc = partners.cancel_booking(booking, reason, partner)
-	_log(partner, "Cancel", f"SNP Booking/{doc.name}", {"reason": reason}, 1)
+	_log(partner, "Booking cancelled", f"SNP Booking/{doc.name}", {"reason": reason}, 1)
 	return {"name": doc.name, "status": doc.status, "slot": doc.slot}
 
 
