@@ -249,6 +249,24 @@ def test_the_capability_statement_is_public_and_lists_what_the_server_offers(ser
 	assert offered == {"Slot": {"search-type"}, "Appointment": {"read", "search-type", "create"}}
 	slot = next(r for r in statement.rest[0].resource if r.type == "Slot")
 	assert PRACTITIONER_PARAM in {p.name for p in slot.searchParam}
+	appointment = next(r for r in statement.rest[0].resource if r.type == "Appointment")
+	assert [(o.name, o.definition) for o in appointment.operation] == [
+		("cancel", f"{server}/fhir/OperationDefinition/Appointment-cancel")
+	]
+
+
+def test_the_cancel_operation_is_defined_where_the_capability_statement_points(server):
+	from fhir.resources.R4B.operationdefinition import OperationDefinition
+
+	response = requests.get(f"{server}/fhir/OperationDefinition/Appointment-cancel", timeout=60)
+	assert response.status_code == 200, response.text
+	definition = OperationDefinition.model_validate_json(response.text)
+	assert (definition.code, definition.resource, definition.instance) == ("cancel", ["Appointment"], True)
+	assert definition.title == "Annuler un rendez-vous"
+	parameters = {(p.name, p.use, p.min, p.type) for p in definition.parameter}
+	assert parameters == {("reason", "in", 1, "string"), ("return", "out", 1, "Appointment")}
+	unknown = requests.get(f"{server}/fhir/OperationDefinition/Slot-hold", timeout=60)
+	assert "OperationDefinition Slot-hold inconnue" in outcome(unknown, 404).issue[0].diagnostics
 
 
 def cancel_appointment(server, token, appointment, reason="Patient orienté vers les urgences"):

@@ -2,6 +2,7 @@
 already authenticated the request, by session or by `Authorization: token key:secret`).
 
 	GET  /fhir/metadata                                                  CapabilityStatement (no login needed)
+	GET  /fhir/OperationDefinition/Appointment-cancel                    the definition of $cancel (no login)
 	GET  /fhir/Slot?status=free&start=ge…&start=le…&schedule.actor:Practitioner.identifier=…
 	     [&_include=Slot:schedule[&_include:iterate=Schedule:actor]]    searchset Bundle
 	GET  /fhir/Appointment[?status=…&date=ge…&_id=…&slot=…]              the caller's bookings (searchset)
@@ -60,9 +61,11 @@ class FHIRRenderer(BaseRenderer):
 
 def handle(method: str, parts: list[str]) -> Response:
 	try:
-		if parts == ["metadata"] and method == "GET":
+		if method == "GET" and parts == ["metadata"]:
 			# What the server offers is public: clients read it before they authenticate.
 			return respond(capability())
+		if method == "GET" and parts[:1] == ["OperationDefinition"]:
+			return respond(operation_definition(parts[1:]))
 		partner = partners.api_caller()
 		return dispatch(method, parts, partner)
 	except Exception as e:
@@ -118,12 +121,27 @@ def dispatch(method: str, parts: list[str], partner) -> Response:
 
 
 def capability() -> dict:
+	return fhir.capability_statement(*publication())
+
+
+def operation_definition(ids: list[str]) -> dict:
+	"""The definitions the CapabilityStatement points to (public, as it is)."""
+	if ids != [fhir.CANCEL_DEFINITION_ID]:
+		raise fhir.FHIRRequestError(
+			_("Unknown OperationDefinition {0}").format("/".join(ids) or "-"), 404, "not-found"
+		)
+	return fhir.cancel_operation_definition(*publication())
+
+
+def publication() -> tuple:
+	"""Where, which version and when this server's definitions were published (the app's installation or last
+	update), and the timezone of its dates."""
 	from cpts_snp import __version__
 
 	published = (
 		frappe.db.get_value("Installed Application", {"app_name": "cpts_snp"}, "modified") or now_datetime()
 	)
-	return fhir.capability_statement(base_url(), __version__, get_datetime(published), get_system_timezone())
+	return base_url(), __version__, get_datetime(published), get_system_timezone()
 
 
 def search_params() -> dict[str, list[str]]:

@@ -61,6 +61,8 @@ APPOINTMENT_STATUS = {
 }
 
 PRACTITIONER_PARAM = "schedule.actor:Practitioner.identifier"
+CANCEL_OPERATION = "cancel"
+CANCEL_DEFINITION_ID = "Appointment-cancel"
 SLOT_PARAMS = {"status", "start", PRACTITIONER_PARAM, "_include", "_include:iterate", "_count"}
 APPOINTMENT_PARAMS = {"_id", "status", "date", "slot", "_count"}
 MAX_PRACTITIONERS = 25
@@ -505,7 +507,7 @@ def operation_outcome(diagnostics: str, code: str = "invalid", severity: str = "
 
 def capability_statement(base_url: str, version: str, published: datetime, timezone: str) -> dict:
 	"""What this server offers (`GET /fhir/metadata`): the Slot search of the SAS guide, reading and searching
-	the caller's Appointments, and booking by creating an Appointment."""
+	the caller's Appointments, booking by creating an Appointment and cancelling one (operation `$cancel`)."""
 	return {
 		"resourceType": "CapabilityStatement",
 		"status": "active",
@@ -545,9 +547,59 @@ def capability_statement(base_url: str, version: str, published: datetime, timez
 							{"name": "slot", "type": "reference"},
 							{"name": "_count", "type": "number"},
 						],
+						"operation": [
+							{
+								"name": CANCEL_OPERATION,
+								"definition": f"{base_url}/OperationDefinition/{CANCEL_DEFINITION_ID}",
+							}
+						],
 					},
 				],
 			}
+		],
+	}
+
+
+def cancel_operation_definition(base_url: str, version: str, published: datetime, timezone: str) -> dict:
+	"""The definition of `POST Appointment/<id>/$cancel` (`GET /fhir/OperationDefinition/Appointment-cancel`),
+	which the CapabilityStatement points to."""
+	return {
+		"resourceType": "OperationDefinition",
+		"id": CANCEL_DEFINITION_ID,
+		"url": f"{base_url}/OperationDefinition/{CANCEL_DEFINITION_ID}",
+		"version": version,
+		"name": "CancelAppointment",
+		"title": _("Cancel an appointment"),
+		"status": "active",
+		"kind": "operation",
+		"date": instant(published, timezone),
+		"publisher": "CPTS",
+		"description": _(
+			"Cancels one of the bookings of the caller's partner that is still to be honoured; the slot is offered again."
+		),
+		"affectsState": True,
+		"code": CANCEL_OPERATION,
+		"resource": ["Appointment"],
+		"system": False,
+		"type": False,
+		"instance": True,
+		"parameter": [
+			{
+				"name": "reason",
+				"use": "in",
+				"min": 1,
+				"max": "1",
+				"type": "string",
+				"documentation": _("Why the appointment is cancelled"),
+			},
+			{
+				"name": "return",
+				"use": "out",
+				"min": 1,
+				"max": "1",
+				"type": "Appointment",
+				"documentation": _("The cancelled appointment"),
+			},
 		],
 	}
 
