@@ -58,6 +58,7 @@ def book_slot(
 		if (request or {}).get(field) is not None:
 			booking.set(field, request[field])
 	booking.insert()
+	booking.flags.ignore_links = False  # for the caller's later saves of this booking
 	return booking
 
 

@@ -129,6 +129,14 @@ def test_booking_a_slot_that_does_not_exist_is_refused_in_french():
 	assert frappe.db.count("SNP Booking") == before
 
 
+def test_links_set_on_a_booking_after_it_is_made_are_checked(slot):
+	# book_slot skips Frappe's link check of the slot it reads anyway, for the booking's insert only
+	booking = book_slot(slot.name, PATIENT)
+	booking.call = "APPEL-INCONNU"
+	with pytest.raises(frappe.LinkValidationError):
+		booking.save()
+
+
 def test_a_date_of_birth_in_the_future_is_refused(slot):
 	with pytest.raises(frappe.ValidationError, match="ne peut pas être dans le futur"):
 		book_slot(slot.name, {**PATIENT, "patient_date_of_birth": "2999-01-01"})
