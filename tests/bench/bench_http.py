@@ -24,7 +24,9 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCTORS, SLOTS, SECTORS = 200, 100_000, 30
+DOCTORS, SLOTS, SECTORS = 200, 100_000, 30  # the data set; `--reduced` (the suite's smoke run) takes a tenth
+REDUCED = {"doctors": 20, "slots": 2_000, "sectors": 3, "bookings": 100, "clients": 10, "requests": 30,
+	"wrk_seconds": 1}
 
 
 def connect(site):
@@ -139,10 +141,25 @@ def fhir_slot_search_url(base: str, now: datetime) -> str:
 	schedules and practitioners included."""
 	from cpts_snp.exports.fhir import PRACTITIONER_PARAM, RPPS_SYSTEM
 
-	practitioners = ",".join(f"{RPPS_SYSTEM}|87{d:010d}" for d in range(0, 200, 8))
+	practitioners = ",".join(f"{RPPS_SYSTEM}|87{d:010d}" for d in range(0, DOCTORS, max(1, DOCTORS // 25)))
 	params = [("status", "free"), ("start", f"ge{now.date()}"), ("start", f"le{(now + timedelta(hours=48)).date()}"),
 		(PRACTITIONER_PARAM, practitioners), ("_include", "Slot:schedule"), ("_include:iterate", "Schedule:actor")]
 	return f"{base}/fhir/Slot?" + urllib.parse.urlencode(params)
+
+
+def remove_data(frappe) -> None:
+	"""Everything the benchmark wrote (for a run on a site that is not the bench's own: `--cleanup`)."""
+	for doctype, field, pattern in (("SNP Booking", "slot", "HB%"), ("SNP Slot", "name", "HB%"),
+			("SNP Professional", "name", "HB-PRO-%"), ("SNP Sector", "name", "Bench secteur %"),
+			("SNP Partner Access Log", "user", "bench-%@cpts-bench.fr")):
+		frappe.db.delete(doctype, {field: ["like", pattern]})
+	frappe.db.commit()
+	if frappe.db.exists("SNP Partner", "Bench SAS"):
+		frappe.delete_doc("SNP Partner", "Bench SAS", force=True, ignore_permissions=True)
+	for user in (BENCH_USER, "bench-sas@cpts-bench.fr"):
+		if frappe.db.exists("User", user):
+			frappe.delete_doc("User", user, force=True, ignore_permissions=True)
+	frappe.db.commit()
 
 
 def start_gunicorn(site: str, port: int) -> subprocess.Popen:
@@ -177,7 +194,7 @@ def latency(url: str, headers: dict, count: int = 300) -> dict:
 def throughput(url: str, headers: dict) -> float:
 	if not shutil.which("wrk"):
 		return float("nan")
-	args = ["wrk", "-t2", "-c16", "-d8s", "--latency"]
+	args = ["wrk", "-t2", "-c16", f"-d{WRK_SECONDS}s", "--latency"]
 	for name, value in headers.items():
 		args += ["-H", f"{name}: {value}"]
 	out = subprocess.run(args + [url], capture_output=True, text=True).stdout
@@ -212,7 +229,7 @@ async def post_all(base: str, path: str, client_headers: list[dict], bodies: lis
 	return codes
 
 
-def booking_throughput(frappe, base: str, client_headers: list[dict], bookings: int = 1000, warmup: int = 200) -> dict:
+def booking_throughput(frappe, base: str, client_headers: list[dict], bookings: int, warmup: int) -> dict:
 	"""Bookings from one concurrent client per entry of `client_headers`: every one of `bookings` new free slots
 	booked once, and a quarter as many attempts on a slot already taken. `warmup` other slots are booked first, not
 	timed (as the latency figures come after warm-up requests: each worker loads its metadata once)."""
@@ -257,11 +274,21 @@ def booking_throughput(frappe, base: str, client_headers: list[dict], bookings: 
 
 
 def main():
+	global DOCTORS, SLOTS, SECTORS, WRK_SECONDS
 	parser = argparse.ArgumentParser()
 	parser.add_argument("--site", default="bench.localhost")
 	parser.add_argument("--port", type=int, default=8765)
 	parser.add_argument("--clients", type=int, default=50)
+	parser.add_argument("--bookings", type=int, default=1000)
+	parser.add_argument("--requests", type=int, default=300, help="sequential requests per latency figure")
+	parser.add_argument("--reduced", action="store_true", help="a small data set and short runs (the suite's smoke run)")
+	parser.add_argument("--cleanup", action="store_true", help="remove the benchmark's data and users afterwards")
 	args = parser.parse_args()
+	WRK_SECONDS = 8
+	if args.reduced:
+		DOCTORS, SLOTS, SECTORS = REDUCED["doctors"], REDUCED["slots"], REDUCED["sectors"]
+		args.bookings, args.clients, args.requests = REDUCED["bookings"], REDUCED["clients"], REDUCED["requests"]
+		WRK_SECONDS = REDUCED["wrk_seconds"]
 	frappe = connect(args.site)
 	ensure_data(frappe)
 	key, secret, password = bench_user(frappe, sessions=args.clients)
@@ -270,33 +297,42 @@ def main():
 		"Accept": "application/fhir+json"}
 	server = start_gunicorn(args.site, args.port)
 	base = f"http://127.0.0.1:{args.port}"
-	# the télésecrétaires work in the desk: a session cookie each (API tokens are the partners' and scripts' way)
-	desk = desk_sessions(base, args.site, password, args.clients)
 	now = datetime.now()
-	filters = json.dumps([["status", "=", "Available"], ["sector", "=", "Bench secteur 07"],
+	filters = json.dumps([["status", "=", "Available"], ["sector", "=", "Bench secteur 01"],
 		["starts_at", ">", str(now)], ["starts_at", "<=", str(now + timedelta(hours=48))]])
-	runs = [
-		("ping, desk session (floor)", f"{base}/api/method/ping", desk[0]),
-		("ping, API token (floor)", f"{base}/api/method/ping", token),
-		("free-slot search (sector, 48 h)",
-			f"{base}/api/method/cpts_snp.api.telesecretariat.search_slots?query=Bench%20secteur%2007", desk[0]),
-		("generic /api/resource/SNP Slot", f"{base}/api/resource/SNP%20Slot?filters={urllib.parse.quote(filters)}"
-			"&fields=" + urllib.parse.quote('["name","starts_at","professional_name","sector"]') + "&limit_page_length=40",
-			desk[0]),
-		("FHIR /fhir/Slot (25 practitioners, 48 h)", fhir_slot_search_url(base, now), partner),
-	]
+	failures = []
 	try:
+		# the télésecrétaires work in the desk: a session cookie each (API tokens are the partners' and scripts' way)
+		desk = desk_sessions(base, args.site, password, args.clients)
+		runs = [
+			("ping, desk session (floor)", f"{base}/api/method/ping", desk[0]),
+			("ping, API token (floor)", f"{base}/api/method/ping", token),
+			("free-slot search (sector, 48 h)",
+				f"{base}/api/method/cpts_snp.api.telesecretariat.search_slots?query=Bench%20secteur%2001", desk[0]),
+			("generic /api/resource/SNP Slot", f"{base}/api/resource/SNP%20Slot?filters={urllib.parse.quote(filters)}"
+				"&fields=" + urllib.parse.quote('["name","starts_at","professional_name","sector"]') + "&limit_page_length=40",
+				desk[0]),
+			("FHIR /fhir/Slot (25 practitioners, 48 h)", fhir_slot_search_url(base, now), partner),
+		]
 		print(f"{'endpoint':42} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8}")
 		for label, url, headers in runs:
-			result = latency(url, headers)
+			result = latency(url, headers, args.requests)
 			print(f"{label:42} {result['p50_ms']:8} {result['p95_ms']:8} {throughput(url, headers):8.0f}", flush=True)
-		print(f"booking, {args.clients} desk sessions:", booking_throughput(frappe, base, desk), flush=True)
-		print(f"booking, {args.clients} clients with an API token:",
-			booking_throughput(frappe, base, [token] * args.clients), flush=True)
+		for label, clients in ((f"{args.clients} desk sessions", desk), (f"{args.clients} clients with an API token",
+				[token] * args.clients)):
+			result = booking_throughput(frappe, base, clients, args.bookings, warmup=args.bookings // 5)
+			print(f"booking, {label}:", result, flush=True)
+			if result["double_bookings"] or result["server_errors"] or result["ok"] != args.bookings:
+				failures.append(label)
 	finally:
 		server.terminate()
 		server.wait(10)
+		if args.cleanup:
+			remove_data(frappe)
 		frappe.destroy()
+	if failures:
+		print("bookings not as expected (double booking, server error or a free slot refused):", failures)
+	return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -72,7 +72,9 @@ def measure(frappe, doctors: int, year: int) -> dict:
 def main():
 	parser = argparse.ArgumentParser()
 	parser.add_argument("--site", default=os.environ.get("CPTS_TEST_SITE", "test.localhost"))
+	parser.add_argument("--doctors", default="50,500", help="the two sizes compared (the suite's smoke run: 3,12)")
 	args = parser.parse_args()
+	small, large = (int(n) for n in args.doctors.split(","))
 	os.chdir(ROOT / "sites")
 	sys.path.insert(0, str(ROOT / "apps" / "frappe"))
 	import frappe
@@ -82,7 +84,7 @@ def main():
 	frappe.flags.in_test = True
 	results = []
 	try:
-		for doctors, year in ((50, 2010), (500, 2011)):
+		for doctors, year in ((small, 2010), (large, 2011)):
 			results.append(measure(frappe, doctors, year))
 			print(results[-1], flush=True)
 	finally:
