@@ -78,9 +78,10 @@ def claim_slot(booking) -> None:
 	slot = found[0]
 	if slot.status == "Available":
 		# the doctor's email comes with the lock, for the notification of the new booking
-		booking.flags.professional_email = frappe.db.sql(
+		doctor = frappe.db.sql(
 			"SELECT `email` FROM `tabSNP Professional` WHERE `name` = %s FOR UPDATE", slot.professional
-		)[0][0]
+		)
+		booking.flags.professional_email = doctor[0][0] if doctor else None
 		slot = frappe.db.sql(query + " FOR UPDATE", booking.slot, as_dict=True)[0]
 	if slot.status != "Available" or slot.professional != found[0].professional:
 		frappe.throw(
