@@ -78,23 +78,27 @@ def _sms(phone: str | None, message: str) -> None:
 
 
 def booking_created(booking) -> None:
-	cpts = get_settings().cpts_name or "CPTS"
-	_send(
-		[_professional_email(booking)],
-		_("New SNP appointment on {0}").format(_when(booking)),
-		_("{0} (born on {1}) is booked on {2}. Reason: {3}. Booked through: {4}.").format(
-			_patient(booking),
-			format_datetime(booking.patient_date_of_birth, "dd/MM/yyyy"),
-			_when(booking),
-			booking.reason or "—",
-			_(booking.channel),
-		),
-		booking,
-	)
+	doctor = _professional_email(booking)
+	if not (doctor or booking.patient_email or booking.patient_phone):
+		return  # nobody to tell: no message composed (every booking passes here)
+	when = _when(booking)
+	if doctor:
+		_send(
+			[doctor],
+			_("New SNP appointment on {0}").format(when),
+			_("{0} (born on {1}) is booked on {2}. Reason: {3}. Booked through: {4}.").format(
+				_patient(booking),
+				format_datetime(booking.patient_date_of_birth, "dd/MM/yyyy"),
+				when,
+				booking.reason or "—",
+				_(booking.channel),
+			),
+			booking,
+		)
 	confirmation = _("{0}: your appointment with {1} is confirmed on {2}.").format(
-		cpts, booking.professional_name, _when(booking)
+		get_settings().cpts_name or "CPTS", booking.professional_name, when
 	)
-	_send([booking.patient_email], _("Your appointment on {0}").format(_when(booking)), confirmation, booking)
+	_send([booking.patient_email], _("Your appointment on {0}").format(when), confirmation, booking)
 	_sms(booking.patient_phone, confirmation)
 
 
