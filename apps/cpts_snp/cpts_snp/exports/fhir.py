@@ -604,27 +604,16 @@ def cancel_operation_definition(base_url: str, version: str, published: datetime
 	}
 
 
+EMPTY = (None, "", {}, [])
+
+
 def pruned(value):
-	"""`value` without its empty parts: FHIR has no null, no empty string, array or object. (Every FHIR answer
-	goes through it: written for speed, leaves are not passed to a call of their own.)"""
+	"""`value` without its empty parts: FHIR has no null, no empty string, array or object."""
 	if isinstance(value, dict):
-		kept = {}
-		for key, item in value.items():
-			if isinstance(item, dict | list):
-				if item := pruned(item):
-					kept[key] = item
-			elif item is not None and item != "":
-				kept[key] = item
-		return kept
+		kept = ((key, pruned(item)) for key, item in value.items())
+		return {key: item for key, item in kept if item not in EMPTY}
 	if isinstance(value, list):
-		kept = []
-		for item in value:
-			if isinstance(item, dict | list):
-				if item := pruned(item):
-					kept.append(item)
-			elif item is not None and item != "":
-				kept.append(item)
-		return kept
+		return [item for item in map(pruned, value) if item not in EMPTY]
 	return value
 
 

@@ -225,7 +225,7 @@ def log_access(action: str, resource: str, parameters, count: int, partner: str 
 
 def professionals_by_rpps(rpps: list[str]) -> dict[str, dict]:
 	"""{professional name: directory data} for the RPPS numbers asked. Directory data (name, RPPS,
-	profession) is public (RPPS directory); the caller was checked by api_caller, hence get_all."""
+	profession) is public (RPPS directory); the caller was checked by api_caller, hence no permission rule."""
 	if not rpps:
 		return {}
 	# plain SQL: every FHIR slot search runs it (the query builder costs more in Python than the query)
