@@ -69,3 +69,7 @@ class SupervisionError(frappe.ValidationError):
 
 class PermanenceSwapError(frappe.ValidationError):
 	pass
+
+
+class InvalidNameError(frappe.ValidationError):
+	"""A person's or organisation's name holding markup (`<`, `>`)."""

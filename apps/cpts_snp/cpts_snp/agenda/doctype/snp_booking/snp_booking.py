@@ -9,6 +9,7 @@ from cpts_snp.rules.slots import can_change_booking_status, outcome_needs_start_
 from cpts_snp.services import notifications, partners, supervision
 from cpts_snp.services.booking import claim_slot, sync_slot_status
 from cpts_snp.services.naming import set_name
+from cpts_snp.services.text import clean_name_fields
 
 
 class SNPBooking(Document):
@@ -24,6 +25,7 @@ class SNPBooking(Document):
 		claim_slot(self)
 
 	def validate(self):
+		clean_name_fields(self, "patient_last_name", "patient_first_name")
 		self.validate_patient()
 		if not self.is_new():
 			self.validate_slot_unchanged()

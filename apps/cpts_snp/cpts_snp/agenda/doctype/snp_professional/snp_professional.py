@@ -13,6 +13,7 @@ from cpts_snp.rules.identifiers import (
 	normalise_phone,
 )
 from cpts_snp.services.naming import set_name
+from cpts_snp.services.text import clean_name_fields
 
 # What a doctor may change himself (portal « Mon profil » or the API); the rest is the coordination's.
 SELF_SERVICE_FIELDS = {"phone", "email", "sectors", "iban", "bic", "ics_token"}
@@ -31,6 +32,7 @@ class SNPProfessional(Document):
 
 	def validate(self):
 		self.validate_self_service_changes()
+		clean_name_fields(self, "last_name", "first_name")
 		self.set_full_name()
 		self.validate_rpps()
 		self.normalise_phone()

@@ -4,6 +4,7 @@ from frappe.model.document import Document
 from frappe.utils import getdate
 
 from cpts_snp.services.naming import set_name
+from cpts_snp.services.text import clean_name_fields
 
 
 class SNPIntern(Document):
@@ -11,6 +12,7 @@ class SNPIntern(Document):
 		set_name(self)
 
 	def validate(self):
+		clean_name_fields(self, "last_name", "first_name")
 		self.set_full_name()
 		self.validate_semester()
 		self.validate_professional()

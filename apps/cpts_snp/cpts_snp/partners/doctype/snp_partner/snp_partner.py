@@ -7,6 +7,7 @@ from frappe.utils import getdate
 
 from cpts_snp.exceptions import InvalidCodeError
 from cpts_snp.rules.identifiers import is_valid_siret
+from cpts_snp.services.text import clean_name_fields
 
 PARTNER_ROLE = "Partenaire SNP"
 FINESS = re.compile(r"(\d{2}|2A|2B)\d{7}")
@@ -14,6 +15,7 @@ FINESS = re.compile(r"(\d{2}|2A|2B)\d{7}")
 
 class SNPPartner(Document):
 	def validate(self):
+		clean_name_fields(self, "partner_name", "contact_name")
 		self.validate_identifiers()
 		self.validate_period()
 		self.validate_users()

@@ -2,6 +2,7 @@ from frappe.model.document import Document
 
 from cpts_snp.services.naming import set_name
 from cpts_snp.services.permanences import validate_permanence
+from cpts_snp.services.text import clean_name_fields
 
 
 class SNPPermanence(Document):
@@ -9,4 +10,5 @@ class SNPPermanence(Document):
 		set_name(self)
 
 	def validate(self):
+		clean_name_fields(self, "organisation_name")
 		validate_permanence(self)

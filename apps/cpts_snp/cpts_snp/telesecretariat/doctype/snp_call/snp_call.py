@@ -4,6 +4,7 @@ from frappe.model.document import Document
 from frappe.utils import add_to_date, get_datetime, now_datetime
 
 from cpts_snp.services.naming import set_name
+from cpts_snp.services.text import clean_name_fields
 
 BOOKED = "SNP appointment booked"
 
@@ -15,6 +16,7 @@ class SNPCall(Document):
 	def validate(self):
 		if self.is_new() and not self.handled_by:
 			self.handled_by = frappe.session.user
+		clean_name_fields(self, "caller_name")
 		self.validate_received_at()
 		self.validate_outcome()
 		if not self.has_gp:
