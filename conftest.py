@@ -188,6 +188,6 @@ def partners(partner_world):
 	for p in partner_world.values():
 		frappe.db.delete("SNP Partner Access Log", {"user": p.user})
 		frappe.db.set_value("SNP Partner", p.partner, "rate_limit_per_minute", default_limit)
-		reset_rate_limit(p.user)
+		reset_rate_limit(p.partner)
 	frappe.db.commit()
 	return partner_world

@@ -14,9 +14,17 @@ from cpts_snp.interns.factories import (
 	make_shift,
 	make_supervisor,
 )
+from cpts_snp.services import portal
 from cpts_snp.services.booking import book_slot
 from cpts_snp.services.supervision import pending_debriefs
-from cpts_snp.tests.factories import PATIENT, as_user, future_start, make_doctor, make_slot, make_user
+from cpts_snp.tests.factories import (
+	PATIENT,
+	as_user,
+	future_start,
+	make_doctor,
+	make_slot,
+	make_user,
+)
 from frappe.utils import add_days, getdate, now_datetime, today
 
 DAY = future_start(days=20, hour=0)
@@ -43,7 +51,9 @@ def test_an_intern_slot_fully_inside_the_shifts_of_his_supervisors_is_accepted(w
 	assert make_slot(world.professional, at(11, 50), 20).name  # across S1's and S2's shifts
 
 
-def test_an_intern_slot_partly_outside_a_shift_is_refused_with_a_clear_french_message(world):
+def test_an_intern_slot_partly_outside_a_shift_is_refused_with_a_clear_french_message(
+	world,
+):
 	with pytest.raises(SupervisionError) as error:
 		make_slot(world.professional, at(12, 50), 20)
 	message = str(error.value)
@@ -58,7 +68,10 @@ def test_the_shift_of_a_supervisor_who_is_not_his_does_not_cover_an_intern(world
 
 def test_an_intern_slot_outside_his_semester_is_refused():
 	supervisor = make_supervisor()
-	intern = make_intern([supervisor], semester=(DAY.date() + timedelta(days=1), DAY.date() + timedelta(days=90)))
+	intern = make_intern(
+		[supervisor],
+		semester=(DAY.date() + timedelta(days=1), DAY.date() + timedelta(days=90)),
+	)
 	make_shift(supervisor, at(9), at(12))
 	with pytest.raises(SupervisionError, match="hors de son semestre"):
 		make_slot(intern.professional, at(10), 20)
@@ -79,12 +92,17 @@ def test_only_a_maitre_de_stage_supervises_an_intern_or_declares_shifts():
 
 # --- the half-day cap -----------------------------------------------------------------------------------------
 def test_an_intern_takes_at_most_twelve_consultations_per_half_day(world):
-	morning = [make_slot(world.professional, at(9, 0) + timedelta(minutes=10 * i), 10).name for i in range(13)]
+	morning = [
+		make_slot(world.professional, at(9, 0) + timedelta(minutes=10 * i), 10).name for i in range(13)
+	]
 	make_shift(world.s1, at(13), at(17))
 	afternoon = make_slot(world.professional, at(14), 20).name
 	for slot in morning[:12]:
 		book_slot(slot, PATIENT)
-	with pytest.raises(SupervisionError, match="a déjà 12 consultations sur cette demi-journée : le plafond est de 12"):
+	with pytest.raises(
+		SupervisionError,
+		match="a déjà 12 consultations sur cette demi-journée : le plafond est de 12",
+	):
 		book_slot(morning[12], PATIENT)
 	assert book_slot(afternoon, PATIENT).name  # another half-day
 
@@ -99,8 +117,14 @@ def past_world():
 	start = datetime.combine(getdate(add_days(today(), -1)), time(10, 0))
 	make_shift(supervisor, start - timedelta(minutes=30), start + timedelta(hours=1))
 	slot = make_slot(intern.professional, start, 20).name
-	return frappe._dict(supervisor=supervisor, supervisor_user=supervisor_user, intern=intern.name,
-		intern_user=intern_user, professional=intern.professional, slot=slot)
+	return frappe._dict(
+		supervisor=supervisor,
+		supervisor_user=supervisor_user,
+		intern=intern.name,
+		intern_user=intern_user,
+		professional=intern.professional,
+		slot=slot,
+	)
 
 
 def test_an_honoured_intern_consultation_gets_a_debrief_to_do_listed_until_it_is_done():
@@ -110,20 +134,23 @@ def test_an_honoured_intern_consultation_gets_a_debrief_to_do_listed_until_it_is
 	booking.status = "Honoured"
 	booking.save()
 	debrief = frappe.get_doc("SNP Debrief", {"booking": booking.name})
-	assert (debrief.status, debrief.intern, debrief.supervisor) == ("To do", w.intern, w.supervisor)
+	assert (debrief.status, debrief.intern, debrief.supervisor) == (
+		"To do",
+		w.intern,
+		w.supervisor,
+	)
 	assert booking.name in [d.booking for d in pending_debriefs()]
 
+	with as_user(w.intern_user), pytest.raises(frappe.PermissionError):
+		portal.record_debrief(w.professional, debrief.name, "Je me débriefe tout seul")
 	with as_user(w.intern_user), pytest.raises(frappe.PermissionError):
 		debrief.reload()
 		debrief.status = "Done"
 		debrief.notes = "Je me débriefe tout seul"
 		debrief.save()
 	with as_user(w.supervisor_user):
-		debrief.reload()
-		debrief.status = "Done"
-		debrief.notes = "Examen complet, prescription adaptée."
-		debrief.save()
-	assert debrief.debriefed_at
+		debrief = portal.record_debrief(w.supervisor, debrief.name, "Examen complet, prescription adaptée.")
+	assert debrief.debriefed_at and debrief.status == "Done"
 	assert booking.name not in [d.booking for d in pending_debriefs()]
 
 
@@ -148,7 +175,9 @@ def test_a_consultation_of_a_doctor_who_is_not_an_intern_gets_no_debrief():
 
 
 # --- protocols ------------------------------------------------------------------------------------------------------
-def test_an_intern_consultation_records_the_protocol_in_force_and_refuses_an_expired_one(world):
+def test_an_intern_consultation_records_the_protocol_in_force_and_refuses_an_expired_one(
+	world,
+):
 	current = make_protocol().name
 	expired = make_protocol(valid_from="2015-01-01", valid_to="2016-01-01").name
 	booking = book_slot(make_slot(world.professional, at(10), 20).name, PATIENT)
@@ -189,6 +218,15 @@ def test_an_intern_sees_only_his_own_data_and_a_supervisor_those_of_his_interns(
 def test_a_supervisor_declares_his_own_shifts_not_another_ones():
 	a, b = past_world(), past_world()
 	with as_user(a.supervisor_user):
-		make_shift(a.supervisor, at(8), at(9))
+		shift = portal.declare_shift(a.supervisor, at(8), at(9))
+		assert shift.supervisor == a.supervisor
+		# no generic write right on shifts: the portal is the way, for his own shifts only
+		for supervisor in (a.supervisor, b.supervisor):
+			with pytest.raises(frappe.PermissionError):
+				make_shift(supervisor, at(10), at(11))
+		other = frappe.get_all("SNP Supervision Shift", {"supervisor": b.supervisor}, pluck="name")[0]
 		with pytest.raises(frappe.PermissionError):
-			make_shift(b.supervisor, at(8), at(9))
+			portal.withdraw_shift(a.supervisor, other)
+		portal.withdraw_shift(a.supervisor, shift.name)
+	assert not frappe.db.exists("SNP Supervision Shift", shift.name)
+	assert frappe.db.exists("SNP Supervision Shift", other)

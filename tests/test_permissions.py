@@ -7,7 +7,14 @@ import frappe
 import pytest
 import requests
 from cpts_snp.services.booking import book_slot
-from cpts_snp.tests.factories import PATIENT, as_user, future_start, make_doctor, make_slot, make_user
+from cpts_snp.tests.factories import (
+	PATIENT,
+	as_user,
+	future_start,
+	make_doctor,
+	make_slot,
+	make_user,
+)
 
 
 @pytest.fixture
@@ -19,8 +26,13 @@ def two_doctors():
 		booked = make_slot(professional, future_start(hour=9))
 		free = make_slot(professional, future_start(hour=11))
 		booking = book_slot(booked.name, {**PATIENT, "patient_last_name": f"Patient-{key}"})
-		world[key] = frappe._dict(user=user, professional=professional, slot=booked.name, free=free.name,
-			booking=booking.name)
+		world[key] = frappe._dict(
+			user=user,
+			professional=professional,
+			slot=booked.name,
+			free=free.name,
+			booking=booking.name,
+		)
 	return frappe._dict(world)
 
 
@@ -62,13 +74,19 @@ def test_a_doctor_cannot_change_another_doctors_booking_or_slot(two_doctors):
 	assert frappe.db.get_value("SNP Booking", b.booking, "reason") is None
 
 
-def test_a_doctor_publishes_slots_for_himself_only(two_doctors):
+def test_a_doctor_publishes_slots_for_himself_only_and_through_the_portal_only(
+	two_doctors,
+):
+	from cpts_snp.services import portal
+
 	a, b = two_doctors.a, two_doctors.b
 	with as_user(a.user):
-		mine = make_slot(a.professional, future_start(hour=16))
-		assert mine.owner == a.user
-		with pytest.raises(frappe.PermissionError):
-			make_slot(b.professional, future_start(hour=16))
+		mine = portal.publish_slot(portal.current_professional(), future_start(hour=16), 20)
+		assert (mine.owner, mine.professional) == (a.user, a.professional)
+		# no generic create right: not even for himself, and never for another doctor
+		for professional in (a.professional, b.professional):
+			with pytest.raises(frappe.PermissionError):
+				make_slot(professional, future_start(hour=17))
 
 
 def test_a_doctor_cannot_book_slots(two_doctors):
@@ -76,7 +94,9 @@ def test_a_doctor_cannot_book_slots(two_doctors):
 		book_slot(two_doctors.b.free, PATIENT)
 
 
-def test_the_telesecretariat_sees_every_slot_and_books_them_but_cannot_edit_professionals(two_doctors):
+def test_the_telesecretariat_sees_every_slot_and_books_them_but_cannot_edit_professionals(
+	two_doctors,
+):
 	telesecretary = make_user(roles=["Télésecrétaire"], desk_user=True)
 	with as_user(telesecretary):
 		slots = set(frappe.get_list("SNP Slot", pluck="name", limit_page_length=0))
@@ -111,19 +131,26 @@ def test_another_doctors_booking_is_out_of_reach_through_the_rest_api(server, ht
 	assert doctor_a.get(f"{server}/api/resource/SNP Booking/{a_booking}").ok
 	assert doctor_a.get(f"{server}/api/resource/SNP Booking/{b_booking}").status_code == 403
 	assert doctor_a.get(f"{server}/api/resource/SNP Slot/{b_free}").status_code == 403
-	listed = doctor_a.get(f"{server}/api/resource/SNP Booking", params={"limit_page_length": 0}).json()["data"]
+	listed = doctor_a.get(f"{server}/api/resource/SNP Booking", params={"limit_page_length": 0}).json()[
+		"data"
+	]
 	assert [row["name"] for row in listed] == [a_booking]
 	response = doctor_a.put(f"{server}/api/resource/SNP Booking/{b_booking}", json={"reason": "piratage"})
 	assert response.status_code == 403
 	response = doctor_a.get(
-		f"{server}/api/method/frappe.client.get", params={"doctype": "SNP Booking", "name": b_booking}
+		f"{server}/api/method/frappe.client.get",
+		params={"doctype": "SNP Booking", "name": b_booking},
 	)
 	assert response.status_code == 403
 	response = doctor_a.post(
-		f"{server}/api/method/cpts_snp.api.booking.cancel", data={"booking": b_booking, "reason": "piratage"}
+		f"{server}/api/method/cpts_snp.api.booking.cancel",
+		data={"booking": b_booking, "reason": "piratage"},
 	)
 	assert response.status_code == 403
-	assert frappe.db.get_value("SNP Booking", b_booking, ["status", "reason"]) == ("Booked", None)
+	assert frappe.db.get_value("SNP Booking", b_booking, ["status", "reason"]) == (
+		"Booked",
+		None,
+	)
 
 
 def test_an_anonymous_visitor_reads_nothing(server, committed):
@@ -134,20 +161,25 @@ def test_an_anonymous_visitor_reads_nothing(server, committed):
 	assert requests.get(f"{server}/api/resource/SNP Booking").status_code == 403
 
 
-def test_a_doctor_manages_only_his_own_templates_and_absences(two_doctors):
+def test_a_doctor_declares_absences_through_the_portal_and_reads_only_his_own_templates(
+	two_doctors,
+):
+	from cpts_snp.services import portal
 	from cpts_snp.tests.factories import make_absence, make_template, next_weekday
 
 	a, b = two_doctors.a, two_doctors.b
+	mine = make_template(a.professional)
 	b_template = make_template(b.professional)
 	later = next_weekday(0, 8)
 	b_absence = make_absence(b.professional, later, later + timedelta(days=2))
 	with as_user(a.user):
-		mine = make_template(a.professional)
-		make_absence(a.professional, later, later + timedelta(days=1))
-		with pytest.raises(frappe.PermissionError):
-			make_template(b.professional)
-		with pytest.raises(frappe.PermissionError):
-			make_absence(b.professional, later + timedelta(days=7), later + timedelta(days=8))
+		absence = portal.declare_absence(portal.current_professional(), later, later + timedelta(days=1))
+		assert absence.professional == a.professional
+		for professional in (a.professional, b.professional):
+			with pytest.raises(frappe.PermissionError):
+				make_template(professional)
+			with pytest.raises(frappe.PermissionError):
+				make_absence(professional, later + timedelta(days=7), later + timedelta(days=8))
 		assert frappe.get_list("SNP Availability Template", pluck="name") == [mine.name]
 		assert b_absence.name not in frappe.get_list("SNP Absence", pluck="name")
 		with pytest.raises(frappe.PermissionError):
@@ -155,7 +187,9 @@ def test_a_doctor_manages_only_his_own_templates_and_absences(two_doctors):
 	assert frappe.db.get_value("SNP Slot", b.free, "status") == "Available"
 
 
-def test_the_telesecretariat_reads_calls_and_slots_but_not_settings_changes(two_doctors):
+def test_the_telesecretariat_reads_calls_and_slots_but_not_settings_changes(
+	two_doctors,
+):
 	telesecretary = make_user(roles=["Télésecrétaire"], desk_user=True)
 	with as_user(telesecretary):
 		assert frappe.has_permission("SNP Call", "create")

@@ -102,33 +102,22 @@ scheduler_events = {
 after_install = "cpts_snp.setup.install.after_install"
 after_migrate = "cpts_snp.setup.install.after_migrate"
 
-# Record-level rules: one function per doctype, all in cpts_snp.permissions, so the desk list,
-# /api/resource, reports and the portal see the same rule.
-permission_query_conditions = {
-	"SNP Professional": "cpts_snp.permissions.professional_query",
-	"SNP Slot": "cpts_snp.permissions.slot_query",
-	"SNP Booking": "cpts_snp.permissions.booking_query",
-	"SNP Availability Template": "cpts_snp.permissions.template_query",
-	"SNP Absence": "cpts_snp.permissions.absence_query",
-	"SNP Indemnity Payment": "cpts_snp.permissions.payment_query",
-	"SNP Intern": "cpts_snp.permissions.intern_query",
-	"SNP Supervision Shift": "cpts_snp.permissions.shift_query",
-	"SNP Debrief": "cpts_snp.permissions.debrief_query",
-	"SNP Permanence": "cpts_snp.permissions.permanence_query",
-	"SNP Permanence Swap": "cpts_snp.permissions.swap_query",
-	"SNP Partner": "cpts_snp.permissions.partner_query",
+# The access model (cpts_snp.permissions): every doctype of the app, child tables included, gets the record-rule
+# dispatchers and the guard of its server-owned fields, generated from the app's doctype files so that a new
+# doctype is covered (staff only) until it is given a rule.
+from cpts_snp.permissions import hooks as _permission_hooks
+
+_access = _permission_hooks()
+permission_query_conditions = _access["permission_query_conditions"]
+has_permission = _access["has_permission"]
+doc_events = _access["doc_events"]
+
+# Frappe methods that ignore record rules, made to apply them for the app's doctypes.
+override_whitelisted_methods = {
+	"frappe.client.get_count": "cpts_snp.permissions.get_count",
 }
-has_permission = {
-	"SNP Professional": "cpts_snp.permissions.professional_has_permission",
-	"SNP Slot": "cpts_snp.permissions.slot_has_permission",
-	"SNP Booking": "cpts_snp.permissions.booking_has_permission",
-	"SNP Availability Template": "cpts_snp.permissions.template_has_permission",
-	"SNP Absence": "cpts_snp.permissions.absence_has_permission",
-	"SNP Indemnity Payment": "cpts_snp.permissions.payment_has_permission",
-	"SNP Intern": "cpts_snp.permissions.intern_has_permission",
-	"SNP Supervision Shift": "cpts_snp.permissions.shift_has_permission",
-	"SNP Debrief": "cpts_snp.permissions.debrief_has_permission",
-	"SNP Permanence": "cpts_snp.permissions.permanence_has_permission",
-	"SNP Permanence Swap": "cpts_snp.permissions.swap_has_permission",
-	"SNP Partner": "cpts_snp.permissions.partner_has_permission",
-}
+
+# --- Security headers of the app's web pages (portal /snp/*, public /permanences) ---------------------------
+# A Content-Security-Policy without inline script, nosniff and same-origin referrers, only on those paths
+# (cpts_snp.web_headers); every other response is left as Frappe makes it.
+after_request = ["cpts_snp.web_headers.add_security_headers"]

@@ -1,11 +1,130 @@
-"""Record-level rules, one function per doctype and kind of check (hooks: permission_query_conditions and
-has_permission). Staff (coordinator, telesecretariat, system managers) see every record their role allows;
-a doctor (role Médecin SNP without a staff role) sees only the records of his own SNP Professional.
+"""Who may read and change what: the app's whole access model, in one module.
+
+- Role permissions (DocPerm) sit in the doctype JSON. Website users — doctors (Médecin SNP), interns (Interne SNP)
+  and partners (Partenaire SNP) — hold READ permissions only: the app's endpoints (cpts_snp.api.portal,
+  cpts_snp.api.partners, /fhir) are their only way to change data; each checks ownership first, then writes.
+- Record rules: `RECORD_RULES` maps each app doctype to its list condition and document check
+  (hooks: permission_query_conditions and has_permission point at the two dispatchers `query` and
+  `has_permission` below). Staff (coordinator, telesecretariat, finance, system managers) see every record their
+  role allows; a doctor only what is his. Child tables follow their parent's rule.
+- A document check judges the STORED record: Frappe's REST PUT and `frappe.client.set_value` apply the caller's
+  values before asking for the write permission, so a rule reading the new values could be satisfied by the very
+  change it should refuse.
+- Server-owned fields (`SERVER_OWNED`): the fields saying whose a record is, or who did what, change only through
+  the app's own code (`server_write(doc)`) or, where given, by the roles entitled to, whatever the path (REST,
+  frappe.client, bulk edit, Data Import, form save): `guard_server_owned` runs before every save of those doctypes.
+- Frappe methods that ignore record rules are overridden for the app's doctypes (`get_count`).
 """
 
 import frappe
+from frappe import _
 
 STAFF_ROLES = {"System Manager", "Coordinateur CPTS", "Télésecrétaire", "Comptable CPTS", "Trésorier CPTS"}
+COORDINATION = frozenset({"System Manager", "Coordinateur CPTS"})
+SERVER_ONLY = frozenset()
+# ptypes that only read: judged on the document as given (the stored one, on every generic read path)
+READ_TYPES = {None, "read", "select", "print", "email", "report", "export", "share"}
+
+# Fields that say whose a record is or who did what, and the roles that may change them outside the app's code
+# (SERVER_ONLY: nobody; the app's services mark their documents with `server_write`). New records are judged by
+# the create permission (has_permission on the new values), changes by this table.
+SERVER_OWNED = {
+	"SNP Booking": (
+		(
+			"slot",
+			"active_slot",
+			"professional",
+			"professional_name",
+			"slot_start",
+			"sector",
+			"partner",
+			"channel",
+			"booked_by",
+			"is_snp",
+			"is_pdsa",
+			"supplement_eligible",
+			"supplement_note",
+		),
+		SERVER_ONLY,
+	),
+	"SNP Slot": (("professional", "professional_name"), COORDINATION),
+	"SNP Absence": (("professional", "professional_name", "cancelled_slots"), SERVER_ONLY),
+	"SNP Availability Template": (("professional", "professional_name"), COORDINATION),
+	"SNP Professional": (("user",), COORDINATION),
+	"SNP Intern": (("professional", "user", "supervisors"), COORDINATION),
+	"SNP Debrief": (("booking", "intern", "intern_name", "consultation_at"), SERVER_ONLY),
+	"SNP Supervision Shift": (("supervisor", "supervisor_name"), COORDINATION),
+	"SNP Permanence Swap": (
+		(
+			"permanence",
+			"permanence_start",
+			"from_professional",
+			"to_professional",
+			"decided_by",
+			"decided_at",
+		),
+		SERVER_ONLY,
+	),
+	"SNP Call": (("booking", "handled_by"), SERVER_ONLY),
+	"SNP Payment Run": (("computed_by", "computed_at", "approved_by", "paid_on"), SERVER_ONLY),
+	"SNP Indemnity Payment": (
+		("run", "professional", "amount", "iban", "bic", "paid_on", "lines"),
+		SERVER_ONLY,
+	),
+	"SNP Partner": (("users",), COORDINATION),
+}
+# Child rows never change parent (a REST PUT on a row could otherwise move it to another record).
+CHILD_OWNED = ("parent", "parenttype", "parentfield")
+
+
+def server_write(doc):
+	"""Mark `doc` as written by the app's own code (a service that checked the caller's right itself): its
+	server-owned fields may change in its next save. Returns the document."""
+	doc.flags.cpts_server_write = True
+	return doc
+
+
+def guard_server_owned(doc, method=None) -> None:
+	"""Before every save of an app doctype (doc_events): refuse a change of a server-owned field (or of a child
+	row's parent) unless the app's code made it or the user holds a role entitled to it."""
+	if doc.is_new() or doc.flags.cpts_server_write or doc.flags.ignore_permissions:
+		return
+	fields, entitled = SERVER_OWNED.get(doc.doctype, ((), SERVER_ONLY))
+	if doc.get("parenttype"):
+		fields = (*fields, *CHILD_OWNED)
+	if not fields or (entitled and entitled.intersection(frappe.get_roles())):
+		return
+	stored = doc.get_doc_before_save() or frappe.get_doc(doc.doctype, doc.name)
+	changed = [field for field in fields if _value(stored, field) != _value(doc, field)]
+	if changed:
+		labels = ", ".join(_(doc.meta.get_label(field)) for field in changed)
+		frappe.throw(
+			_("{0} is set by the application and cannot be changed here: {1}").format(_(doc.doctype), labels),
+			frappe.PermissionError,
+		)
+
+
+def _value(doc, field):
+	"""A comparable value of `field`, whatever form it has in memory (a check as True or 1, a datetime as text or
+	object); a child table: the content of its rows."""
+	from frappe.utils import cint, flt, get_datetime
+
+	value = doc.get(field)
+	if isinstance(value, list):
+		return [
+			tuple(sorted((k, str(v)) for k, v in row.as_dict(no_default_fields=True).items() if k != "idx"))
+			for row in value
+		]
+	if value in (None, ""):
+		return None
+	fieldtype = (doc.meta.get_field(field) or frappe._dict()).fieldtype
+	if fieldtype in ("Check", "Int"):
+		return cint(value)
+	if fieldtype in ("Float", "Currency", "Percent"):
+		return flt(value, 6)
+	if fieldtype in ("Datetime", "Date"):
+		return str(get_datetime(value))
+	return str(value)
 
 
 def is_staff(user: str | None = None) -> bool:
@@ -16,6 +135,78 @@ def is_staff(user: str | None = None) -> bool:
 def professional_of(user: str | None = None) -> str | None:
 	"""The SNP Professional linked to `user`, if any."""
 	return frappe.db.get_value("SNP Professional", {"user": user or frappe.session.user}, "name")
+
+
+# --- Dispatchers (the hooks of every app doctype point here) ------------------------------------------------------
+def query(user: str | None = None, doctype: str | None = None) -> str:
+	"""permission_query_conditions of an app doctype: its rule, or its parent's for a child table."""
+	user = user or frappe.session.user
+	rule = RECORD_RULES.get(doctype)
+	if rule:
+		return rule[0](user)
+	parents = CHILD_PARENTS.get(doctype)
+	if parents is None:
+		return ""
+	if is_staff(user):
+		return ""
+	conditions = []
+	for parent in parents:
+		condition = query(user, parent)
+		inner = f" WHERE {condition}" if condition else ""
+		conditions.append(
+			f"(`tab{doctype}`.`parenttype` = {frappe.db.escape(parent)} AND `tab{doctype}`.`parent` IN "
+			f"(SELECT `tab{parent}`.`name` FROM `tab{parent}`{inner}))"
+		)
+	return "(" + " OR ".join(conditions) + ")"
+
+
+def has_permission(doc, ptype=None, user=None, debug=False) -> bool | None:
+	"""has_permission of an app doctype, judged on the stored record for anything but a read."""
+	user = user or frappe.session.user
+	if doc.get("parenttype") and doc.doctype in CHILD_PARENTS:
+		return _child_has_permission(doc, ptype, user)
+	rule = RECORD_RULES.get(doc.doctype)
+	if not rule:
+		return None
+	if ptype not in READ_TYPES and not doc.is_new() and not doc.flags.cpts_server_write:
+		if not frappe.db.exists(doc.doctype, doc.name):
+			return False
+		doc = frappe.get_doc(doc.doctype, doc.name)
+	return rule[1](doc, ptype, user)
+
+
+def _child_has_permission(doc, ptype, user) -> bool | None:
+	"""A child row: the rule of the record it is stored in."""
+	if is_staff(user):
+		return None
+	stored = doc
+	if not doc.is_new() and frappe.db.exists(doc.doctype, doc.name):
+		stored = frappe.db.get_value(doc.doctype, doc.name, ["parent", "parenttype"], as_dict=True)
+	if stored.parenttype not in CHILD_PARENTS.get(doc.doctype, ()):
+		return False
+	if not stored.parent or not frappe.db.exists(stored.parenttype, stored.parent):
+		return False
+	parent = frappe.get_doc(stored.parenttype, stored.parent)
+	return frappe.has_permission(
+		stored.parenttype, "read" if ptype in READ_TYPES else "write", parent, user=user
+	)
+
+
+def get_count(doctype, filters=None, debug=False, cache=False):
+	"""Override of frappe.client.get_count: Frappe counts with frappe.db.count, without record rules; for the
+	app's doctypes the count is that of the records the caller may read (the same rule as lists)."""
+	from frappe.client import get_count as frappe_get_count
+
+	if not is_app_doctype(doctype):
+		return frappe_get_count(doctype, filters, debug, cache)
+	rows = frappe.get_list(
+		doctype, filters=frappe.client.get_safe_filters(filters), fields=["count(*) as total"], debug=debug
+	)
+	return rows[0].total if rows else 0
+
+
+def is_app_doctype(doctype: str) -> bool:
+	return doctype in RECORD_RULES or doctype in CHILD_PARENTS or doctype in APP_DOCTYPES
 
 
 def _list_condition(user: str | None, condition) -> str:
@@ -135,10 +326,11 @@ def _is_partner_user(user: str | None) -> bool:
 
 
 def _partner_name(user: str | None) -> str | None:
-	from cpts_snp.services.partners import partner_of
+	"""The partner of a partner user while its access period runs (an expired partner reads nothing)."""
+	from cpts_snp.services.partners import is_active, partner_of
 
 	partner = partner_of(user or frappe.session.user)
-	return partner.name if partner else None
+	return partner.name if partner and is_active(partner) else None
 
 
 def partner_slot_query(user: str | None = None) -> str:
@@ -154,7 +346,7 @@ def partner_slot_query(user: str | None = None) -> str:
 
 def partner_slot_has_permission(doc, ptype=None, user=None) -> bool:
 	partner = _partner_name(user)
-	if not partner or ptype not in (None, "read", "select", "print", "email"):
+	if not partner or ptype not in READ_TYPES:
 		return False
 	return doc.get("status") == "Available" or bool(
 		frappe.db.exists("SNP Booking", {"slot": doc.name, "partner": partner})
@@ -162,23 +354,37 @@ def partner_slot_has_permission(doc, ptype=None, user=None) -> bool:
 
 
 def partner_booking_query(user: str | None = None) -> str:
+	"""The bookings of the partner; a read of patient data, counted against the partner's limit and logged."""
 	partner = _partner_name(user)
 	if not partner:
 		return "1 = 0"
+	_note_partner_read(partner)
 	return f"`tabSNP Booking`.`partner` = {frappe.db.escape(partner)}"
 
 
 def partner_booking_has_permission(doc, ptype=None, user=None) -> bool:
-	"""A partner user creates bookings when his partner may book (the controller then sets the partner), and
-	reads only his partner's."""
-	from cpts_snp.services.partners import can_book, partner_of
-
-	partner = partner_of(user or frappe.session.user)
-	if not partner:
+	"""A partner user reads his partner's bookings (writes go through the partner API, which checks itself)."""
+	partner = _partner_name(user)
+	if not partner or ptype not in READ_TYPES or doc.get("partner") != partner:
 		return False
-	if ptype == "create":
-		return can_book(partner)
-	return doc.get("partner") == partner.name
+	_note_partner_read(partner)
+	return True
+
+
+def _note_partner_read(partner: str) -> None:
+	"""Bookings read by a partner user outside the partner API (desk, /api/resource, frappe.client): once per
+	request, counted against the partner's rate limit and written to its access log. The partner API and FHIR
+	count and log their own requests (services.partners.api_caller)."""
+	request = getattr(frappe.local, "request", None)
+	if request is None or frappe.flags.get("cpts_partner_request_counted"):
+		return
+	frappe.flags.cpts_partner_request_counted = True
+	from cpts_snp.services.partners import check_rate_limit, log_access
+
+	limit = frappe.db.get_value("SNP Partner", partner, "rate_limit_per_minute")
+	check_rate_limit(partner, limit)
+	log_access("Read bookings", request.path[:140], dict(frappe.local.form_dict or {}), 0, partner)
+	frappe.local.flags.commit = True  # a GET is rolled back otherwise
 
 
 def partner_query(user: str | None = None) -> str:
@@ -306,11 +512,88 @@ def swap_query(user: str | None = None) -> str:
 
 
 def swap_has_permission(doc, ptype=None, user=None) -> bool | None:
-	"""The two doctors of a swap; a new request, the doctor on duty (checked again when it is saved)."""
+	"""The two doctors of a swap read it; they change it only through the portal's endpoints (no write right)."""
+	return _document_check(
+		user, lambda pro: pro in (doc.get("from_professional"), doc.get("to_professional"))
+	)
 
-	def check(professional):
-		if ptype == "create" or doc.is_new():
-			return doc.from_professional in (None, "", professional)
-		return professional in (doc.from_professional, doc.to_professional)
 
-	return _document_check(user, check)
+def staff_only_query(user: str | None = None) -> str:
+	"""The default of an app doctype without a rule of its own: staff (by role) only."""
+	return "" if is_staff(user or frappe.session.user) else "1 = 0"
+
+
+def staff_only_has_permission(doc, ptype=None, user=None) -> bool | None:
+	return None if is_staff(user or frappe.session.user) else False
+
+
+def shared_query(user: str | None = None) -> str:
+	"""Reference data every role that may read the doctype reads whole (sectors, protocols, the rota)."""
+	return ""
+
+
+def shared_has_permission(doc, ptype=None, user=None) -> bool | None:
+	"""Read by every role allowed to; written by staff only (website users hold no write permission)."""
+	if ptype in READ_TYPES or is_staff(user or frappe.session.user):
+		return None
+	return False
+
+
+# --- The rule of each app doctype: (list condition, document check). A doctype of the app missing here falls to
+# staff_only (no access for doctors, interns, partners); child tables follow their parent (CHILD_PARENTS).
+RECORD_RULES = {
+	"SNP Professional": (professional_query, professional_has_permission),
+	"SNP Slot": (slot_query, slot_has_permission),
+	"SNP Booking": (booking_query, booking_has_permission),
+	"SNP Availability Template": (template_query, template_has_permission),
+	"SNP Absence": (absence_query, absence_has_permission),
+	"SNP Indemnity Payment": (payment_query, payment_has_permission),
+	"SNP Intern": (intern_query, intern_has_permission),
+	"SNP Supervision Shift": (shift_query, shift_has_permission),
+	"SNP Debrief": (debrief_query, debrief_has_permission),
+	"SNP Permanence": (permanence_query, permanence_has_permission),
+	"SNP Permanence Swap": (swap_query, swap_has_permission),
+	"SNP Partner": (partner_query, partner_has_permission),
+	"SNP Sector": (shared_query, shared_has_permission),
+	"SNP Protocol": (shared_query, shared_has_permission),
+	"SNP Settings": (shared_query, shared_has_permission),
+}
+
+
+def _app_doctypes() -> tuple[dict, dict]:
+	"""{doctype: is_table} of every doctype of the app, and {child doctype: parent doctypes}, read from the
+	doctype files (hooks.py needs them before any database is open)."""
+	import glob
+	import json
+	import os
+
+	doctypes, parents = {}, {}
+	for path in sorted(glob.glob(os.path.join(os.path.dirname(__file__), "*", "doctype", "*", "*.json"))):
+		if os.path.basename(path)[:-5] != os.path.basename(os.path.dirname(path)):
+			continue
+		with open(path) as f:
+			meta = json.load(f)
+		if meta.get("doctype") != "DocType":
+			continue
+		doctypes[meta["name"]] = bool(meta.get("istable"))
+		for field in meta.get("fields", []):
+			if field.get("fieldtype") in ("Table", "Table MultiSelect") and field.get("options"):
+				parents.setdefault(field["options"], []).append(meta["name"])
+	return doctypes, {child: tuple(sorted(set(p))) for child, p in parents.items()}
+
+
+_DOCTYPES, CHILD_PARENTS = _app_doctypes()
+APP_DOCTYPES = frozenset(_DOCTYPES)
+for _doctype, _is_table in _DOCTYPES.items():
+	if not _is_table:
+		RECORD_RULES.setdefault(_doctype, (staff_only_query, staff_only_has_permission))
+
+
+def hooks() -> dict:
+	"""The hooks of every app doctype (hooks.py): the two dispatchers and the server-owned fields guard."""
+	every = sorted(APP_DOCTYPES)
+	return {
+		"permission_query_conditions": {dt: "cpts_snp.permissions.query" for dt in every},
+		"has_permission": {dt: "cpts_snp.permissions.has_permission" for dt in every},
+		"doc_events": {dt: {"before_validate": "cpts_snp.permissions.guard_server_owned"} for dt in every},
+	}

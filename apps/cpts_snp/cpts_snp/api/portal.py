@@ -85,3 +85,47 @@ def calendar_feed(professional: str, token: str):
 	frappe.response.filecontent = portal.calendar_feed(professional, token)
 	frappe.response.type = "download"
 	frappe.response.display_content_as = "inline"
+
+
+@frappe.whitelist(methods=["POST"])
+@endpoint
+def request_swap(permanence: str, to_professional: str, reason: str | None = None) -> dict:
+	swap = portal.request_swap(portal.current_professional(), permanence, to_professional, reason)
+	return {"name": swap.name, "status": swap.status}
+
+
+@frappe.whitelist(methods=["POST"])
+@endpoint
+def answer_swap(swap: str, accept: int | str) -> dict:
+	accepted = str(accept).lower() in ("1", "true", "yes", "accept")
+	doc = portal.answer_swap(portal.current_professional(), swap, accepted)
+	return {"name": doc.name, "status": doc.status}
+
+
+@frappe.whitelist(methods=["POST"])
+@endpoint
+def set_teleconsultation_link(permanence: str, link: str | None = None) -> str | None:
+	return portal.set_teleconsultation_link(
+		portal.current_professional(), permanence, link
+	).teleconsultation_link
+
+
+@frappe.whitelist(methods=["POST"])
+@endpoint
+def declare_shift(starts_at: str, ends_at: str, notes: str | None = None) -> str:
+	return portal.declare_shift(portal.current_professional(), starts_at, ends_at, notes).name
+
+
+@frappe.whitelist(methods=["POST"])
+@endpoint
+def withdraw_shift(shift: str) -> str:
+	portal.withdraw_shift(portal.current_professional(), shift)
+	return shift
+
+
+@frappe.whitelist(methods=["POST"])
+@endpoint
+def record_debrief(debrief: str, notes: str, done: int | str = 1) -> dict:
+	finished = str(done).lower() in ("1", "true", "yes")
+	doc = portal.record_debrief(portal.current_professional(), debrief, notes, finished)
+	return {"name": doc.name, "status": doc.status}

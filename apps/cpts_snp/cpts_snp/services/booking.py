@@ -43,7 +43,8 @@ def book_slot(
 
 	`request` may give REQUEST_FIELDS (when the request came, whether it was regulated, whether the patient is
 	the doctor's own). Runs with the caller's permissions (creating a booking needs the create right on SNP
-	Booking). Raises SlotUnavailableError when the slot is not free any more.
+	Booking), except for a partner user of a partner allowed to book (see _allow_partner_booking). Raises
+	SlotUnavailableError when the slot is not free any more.
 	"""
 	# get_doc rather than new_doc: no user defaults to apply (they cost a lookup per booking), and
 	# Document.insert still sets the doctype's defaults.
@@ -57,9 +58,21 @@ def book_slot(
 	for field in REQUEST_FIELDS:
 		if (request or {}).get(field) is not None:
 			booking.set(field, request[field])
+	_allow_partner_booking(booking)
 	booking.insert()
 	booking.flags.ignore_links = False  # for the caller's later saves of this booking
 	return booking
+
+
+def _allow_partner_booking(booking) -> None:
+	"""Partner users hold no create right on bookings (their writes go through the app only): the partner API
+	and FHIR book for them here, once their partner is checked (active, allowed to book); the controller then
+	records the partner and its channel (services.partners.apply_partner)."""
+	from cpts_snp.services.partners import ensure_can_book, is_partner_user, partner_of
+
+	if is_partner_user():
+		ensure_can_book(partner_of())
+		booking.flags.ignore_permissions = True
 
 
 def claim_slot(booking) -> None:

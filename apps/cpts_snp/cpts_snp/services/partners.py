@@ -169,16 +169,18 @@ def api_caller() -> frappe._dict | None:
 		)
 	partner = partner_of(user)
 	ensure_active(partner)
-	check_rate_limit(user, partner.rate_limit_per_minute)
+	if not frappe.flags.get("cpts_partner_request_counted"):
+		frappe.flags.cpts_partner_request_counted = True
+		check_rate_limit(partner.name, partner.rate_limit_per_minute)
 	return partner
 
 
-def check_rate_limit(user: str, limit: int | None) -> None:
-	"""At most `limit` requests per user in a window of a minute opened by his first request (Redis counter);
-	0 or empty: no limit."""
+def check_rate_limit(partner: str, limit: int | None) -> None:
+	"""At most `limit` requests per partner (all its users together, every path that returns patient data) in a
+	window of a minute opened by its first request (Redis counter); 0 or empty: no limit."""
 	if not limit:
 		return
-	key = frappe.cache.make_key(f"cpts_snp:partner-rate:{user}")
+	key = frappe.cache.make_key(f"cpts_snp:partner-rate:{partner}")
 	count = frappe.cache.incr(key)
 	if count == 1:
 		frappe.cache.expire(key, RATE_WINDOW_SECONDS)
@@ -192,8 +194,8 @@ def check_rate_limit(user: str, limit: int | None) -> None:
 		)
 
 
-def reset_rate_limit(user: str) -> None:
-	frappe.cache.delete(frappe.cache.make_key(f"cpts_snp:partner-rate:{user}"))
+def reset_rate_limit(partner: str) -> None:
+	frappe.cache.delete(frappe.cache.make_key(f"cpts_snp:partner-rate:{partner}"))
 
 
 def log_access(action: str, resource: str, parameters, count: int, partner: str | None = None) -> None:

@@ -1,8 +1,9 @@
 """The doctors' portal (/snp): what a logged-in doctor sees and does, always on his own SNP Professional.
 
 Every function takes the doctor's professional (from `current_professional`) and refuses a record of another
-professional before anything else; the documents are then read and written with the doctor's own
-permissions (the record-level rules of cpts_snp.permissions apply as well)."""
+professional before anything else. Doctors and interns hold no generic write permission on the app's doctypes
+(cpts_snp.permissions): these functions are their only way to change data, so after their own checks they write
+with `ignore_permissions` — never on a record they have not checked is the doctor's own."""
 
 import hmac
 from datetime import date, datetime, time, timedelta
@@ -32,13 +33,16 @@ def current_professional() -> str:
 	return professional
 
 
-def own_document(doctype: str, name: str, professional: str, ptype: str = "read"):
-	"""The document if it belongs to `professional`, else a PermissionError (same answer whether it exists)."""
-	owner = frappe.db.get_value(doctype, name, "professional") if name else None
+def own_document(doctype: str, name: str, professional: str, for_write: bool = False):
+	"""The document if its stored `professional` is `professional`, else a PermissionError (same answer whether
+	it exists). `for_write`: the document is marked to be saved by the app on the doctor's behalf."""
+	owner = frappe.db.get_value(doctype, name, "professional") if isinstance(name, str) and name else None
 	if owner != professional:
 		frappe.throw(_("This record is not yours"), frappe.PermissionError)
 	doc = frappe.get_doc(doctype, name)
-	doc.check_permission(ptype)
+	doc.check_permission("read")
+	if for_write:
+		doc.flags.ignore_permissions = True
 	return doc
 
 
@@ -108,16 +112,16 @@ def publish_slot(
 			"modality": modality,
 			"location": location,
 		}
-	).insert()
+	).insert(ignore_permissions=True)
 
 
 def apply_template(professional: str, template: str, monday: date) -> list[str]:
-	doc = own_document("SNP Availability Template", template, professional, "read")
+	doc = own_document("SNP Availability Template", template, professional)
 	return generate_for_template(doc, days=(monday, monday + timedelta(days=6)))
 
 
 def withdraw_slot(professional: str, slot: str):
-	doc = own_document("SNP Slot", slot, professional, "write")
+	doc = own_document("SNP Slot", slot, professional, for_write=True)
 	if doc.status != "Available":
 		frappe.throw(_("Only a free slot can be withdrawn: cancel its booking first"))
 	doc.status = "Cancelled"
@@ -157,14 +161,14 @@ def my_bookings(professional: str, upcoming: bool = True, limit: int = 100) -> l
 def record_outcome(professional: str, booking: str, status: str):
 	if status not in ("Honoured", "No-show"):
 		frappe.throw(_("Unknown outcome: {0}").format(status))
-	doc = own_document("SNP Booking", booking, professional, "write")
+	doc = own_document("SNP Booking", booking, professional, for_write=True)
 	doc.status = status
 	doc.save()
 	return doc
 
 
 def cancel_booking(professional: str, booking: str, reason: str):
-	doc = own_document("SNP Booking", booking, professional, "write")
+	doc = own_document("SNP Booking", booking, professional, for_write=True)
 	doc.status = "Cancelled"
 	doc.cancellation_reason = reason
 	doc.save()
@@ -207,7 +211,7 @@ def declare_absence(professional: str, from_date, to_date, reason: str | None = 
 			"to_date": last,
 			"reason": reason,
 		}
-	).insert()
+	).insert(ignore_permissions=True)
 
 
 def my_absences(professional: str) -> list[dict]:
@@ -222,12 +226,18 @@ def my_absences(professional: str) -> list[dict]:
 
 # --- Mon profil ---------------------------------------------------------------------------------------------
 def update_profile(professional: str, values: dict, sectors: list[str] | None = None):
+	"""The doctor's contact and bank details. A new IBAN/BIC is not used at once: SNP Professional keeps it as
+	pending (pending_iban, pending_bic, iban_changed_on) and asks the finance team to confirm it
+	(services.bank_details); bank details not sent (None) stay as they are, an empty IBAN removes it."""
 	doc = frappe.get_doc("SNP Professional", professional)
 	for field in PROFILE_FIELDS:
+		if field in ("iban", "bic") and values.get(field) is None:
+			continue
 		if field in values:
 			doc.set(field, (values.get(field) or "").strip() or None)
 	if sectors is not None:
 		doc.set("sectors", [{"sector": sector} for sector in sectors if sector and sector != doc.sector])
+	doc.flags.ignore_permissions = True  # `professional` is the caller's own (current_professional)
 	doc.save()
 	return doc
 
@@ -239,7 +249,7 @@ def _token(professional: str) -> str | None:
 
 def regenerate_feed_token(professional: str) -> str:
 	"""A new secret for the feed URL; the previous URL stops working at once."""
-	frappe.get_doc("SNP Professional", professional).check_permission("write")
+	frappe.get_doc("SNP Professional", professional).check_permission("read")
 	token = new_feed_token()
 	set_encrypted_password("SNP Professional", professional, token, "ics_token")
 	return token
@@ -288,3 +298,83 @@ def calendar_feed(professional: str, token: str) -> bytes:
 		timezone=frappe.utils.get_system_timezone(),
 		domain=frappe.local.site,
 	)
+
+
+# --- Permanences, supervision shifts, debriefs (doctors have no generic write right: these are their ways) ----
+def request_swap(professional: str, permanence: str, to_professional: str, reason: str | None = None):
+	"""Ask `to_professional` to take one of the doctor's own permanences (SNP Permanence Swap, workflow)."""
+	own_document("SNP Permanence", permanence, professional)
+	swap = frappe.get_doc(
+		{
+			"doctype": "SNP Permanence Swap",
+			"permanence": permanence,
+			"to_professional": to_professional,
+			"reason": reason,
+		}
+	)
+	return swap.insert(ignore_permissions=True)
+
+
+def answer_swap(professional: str, swap: str, accept: bool):
+	"""The doctor asked to take a permanence accepts or refuses (the workflow's transition, as the desk does)."""
+	from frappe.model.workflow import apply_workflow
+
+	stored = (
+		frappe.db.get_value("SNP Permanence Swap", swap, "to_professional") if isinstance(swap, str) else None
+	)
+	if not stored or stored != professional:
+		frappe.throw(
+			_("Only the doctor asked to take the permanence answers this swap"), frappe.PermissionError
+		)
+	doc = frappe.get_doc("SNP Permanence Swap", swap)
+	doc.flags.ignore_permissions = True
+	return apply_workflow(doc, "Accept" if accept else "Refuse")
+
+
+def set_teleconsultation_link(professional: str, permanence: str, link: str | None):
+	"""The doctor on duty gives the address of his teleconsultation room (https only)."""
+	doc = own_document("SNP Permanence", permanence, professional, for_write=True)
+	link = (link or "").strip() or None
+	if link and not link.lower().startswith("https://"):
+		frappe.throw(_("The teleconsultation link must be an https:// address"))
+	doc.teleconsultation_link = link
+	doc.save()
+	return doc
+
+
+def declare_shift(professional: str, starts_at, ends_at, notes: str | None = None):
+	"""A maître de stage declares when he is reachable for his interns (the shift's own rules apply)."""
+	return frappe.get_doc(
+		{
+			"doctype": "SNP Supervision Shift",
+			"supervisor": professional,
+			"starts_at": get_datetime(starts_at),
+			"ends_at": get_datetime(ends_at),
+			"notes": notes,
+		}
+	).insert(ignore_permissions=True)
+
+
+def withdraw_shift(professional: str, shift: str) -> None:
+	stored = (
+		frappe.db.get_value("SNP Supervision Shift", shift, "supervisor") if isinstance(shift, str) else None
+	)
+	if not stored or stored != professional:
+		frappe.throw(_("This record is not yours"), frappe.PermissionError)
+	frappe.delete_doc("SNP Supervision Shift", shift, ignore_permissions=True)
+
+
+def record_debrief(professional: str, debrief: str, notes: str, done: bool = True):
+	"""A supervisor of the intern writes the debrief of a consultation (and marks it done)."""
+	from cpts_snp.services.supervision import supervisors_of
+
+	intern = frappe.db.get_value("SNP Debrief", debrief, "intern") if isinstance(debrief, str) else None
+	if not intern or professional not in supervisors_of(intern):
+		frappe.throw(_("Only a supervisor of the intern marks a debrief as done"), frappe.PermissionError)
+	doc = frappe.get_doc("SNP Debrief", debrief)
+	doc.notes = notes
+	if done:
+		doc.status = "Done"
+	doc.flags.ignore_permissions = True
+	doc.save()
+	return doc

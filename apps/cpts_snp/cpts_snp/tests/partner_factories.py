@@ -50,7 +50,7 @@ def delete_partners(names, users=()):
 		frappe.db.delete("SNP Partner Access Log", {"partner": name})
 		frappe.db.set_value("SNP Booking", {"partner": name}, "partner", None, update_modified=False)
 		frappe.delete_doc("SNP Partner", name, force=True, ignore_permissions=True)
+		reset_rate_limit(name)
 	for user in users:
 		frappe.db.delete("SNP Partner Access Log", {"user": user})
-		reset_rate_limit(user)
 	frappe.db.commit()
