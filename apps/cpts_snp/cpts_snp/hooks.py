@@ -115,6 +115,10 @@ doc_events = _access["doc_events"]
 # Frappe methods that ignore record rules, made to apply them for the app's doctypes.
 override_whitelisted_methods = {
 	"frappe.client.get_count": "cpts_snp.permissions.get_count",
+	"frappe.client.get_value": "cpts_snp.permissions.get_value",
+	"frappe.client.get_single_value": "cpts_snp.permissions.get_single_value",
+	"frappe.desk.form.load.getdoc": "cpts_snp.permissions.getdoc",
+	"frappe.desk.form.load.get_docinfo": "cpts_snp.permissions.get_docinfo",
 }
 
 # --- Security headers of the app's web pages (portal /snp/*, public /permanences) ---------------------------

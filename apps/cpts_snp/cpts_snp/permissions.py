@@ -18,6 +18,7 @@
 
 import frappe
 from frappe import _
+from frappe.model.document import Document
 
 STAFF_ROLES = {"System Manager", "Coordinateur CPTS", "Télésecrétaire", "Comptable CPTS", "Trésorier CPTS"}
 COORDINATION = frozenset({"System Manager", "Coordinateur CPTS"})
@@ -192,6 +193,20 @@ def _child_has_permission(doc, ptype, user) -> bool | None:
 	)
 
 
+class ChildRow(Document):
+	"""Base of the app's child-table controllers. Frappe judges a child row read on its own (REST GET of the
+	row, frappe.client.get) on its parent DOCTYPE only; a row of the app is judged on the record it is stored in,
+	as read from the database."""
+
+	def has_permission(self, permtype="read", *, debug=False, user=None) -> bool:
+		if self.flags.ignore_permissions:
+			return True
+		return _child_has_permission(self, permtype, user or frappe.session.user) is not False and (
+			super().has_permission(permtype, debug=debug, user=user)
+		)
+
+
+@frappe.whitelist()
 def get_count(doctype, filters=None, debug=False, cache=False):
 	"""Override of frappe.client.get_count: Frappe counts with frappe.db.count, without record rules; for the
 	app's doctypes the count is that of the records the caller may read (the same rule as lists)."""
@@ -203,6 +218,86 @@ def get_count(doctype, filters=None, debug=False, cache=False):
 		doctype, filters=frappe.client.get_safe_filters(filters), fields=["count(*) as total"], debug=debug
 	)
 	return rows[0].total if rows else 0
+
+
+@frappe.whitelist()
+def get_value(doctype, fieldname, filters=None, as_dict=True, debug=False, parent=None):
+	"""Override of frappe.client.get_value: for a single doctype of the app (SNP Settings) Frappe reads any
+	field once the doctype is readable; here only the fields of the caller's permission levels."""
+	from frappe.client import get_value as frappe_get_value
+
+	if is_app_doctype(doctype) and frappe.get_meta(doctype).issingle:
+		try:
+			fields = frappe.parse_json(fieldname)
+		except (TypeError, ValueError):
+			fields = fieldname
+		_check_single_fields(doctype, fields if isinstance(fields, list) else [fields])
+	return frappe_get_value(doctype, fieldname, filters, as_dict, debug, parent)
+
+
+@frappe.whitelist()
+def get_single_value(doctype, field):
+	"""Override of frappe.client.get_single_value, with the same permission levels as get_value."""
+	from frappe.client import get_single_value as frappe_get_single_value
+
+	if is_app_doctype(doctype):
+		_check_single_fields(doctype, [field])
+	return frappe_get_single_value(doctype, field)
+
+
+def _check_single_fields(doctype: str, fields: list) -> None:
+	from frappe.model import get_permitted_fields
+
+	if not frappe.has_permission(doctype, "read"):
+		frappe.throw(_("No permission for {0}").format(_(doctype)), frappe.PermissionError)
+	permitted = set(get_permitted_fields(doctype))
+	if any(not isinstance(field, str) or field not in permitted for field in fields):
+		frappe.throw(_("No permission for {0}").format(_(doctype)), frappe.PermissionError)
+
+
+@frappe.whitelist()
+def getdoc(doctype, name, user=None):
+	"""Override of frappe.desk.form.load.getdoc: the form's history (Version) of an app record shows only the
+	changes of fields the caller may read (Frappe sends every change, an IBAN's included)."""
+	from frappe.desk.form.load import getdoc as frappe_getdoc
+
+	frappe_getdoc(doctype, name, user)
+	_filter_history(doctype, frappe.response.get("docinfo"))
+
+
+@frappe.whitelist()
+def get_docinfo(doc=None, doctype=None, name=None):
+	"""Override of frappe.desk.form.load.get_docinfo, with the history filtered as in getdoc."""
+	from frappe.desk.form.load import get_docinfo as frappe_get_docinfo
+
+	frappe_get_docinfo(doc, doctype, name)
+	_filter_history(doctype or getattr(doc, "doctype", None), frappe.response.get("docinfo"))
+
+
+def _filter_history(doctype: str | None, docinfo) -> None:
+	import json
+
+	from frappe.model import get_permitted_fields
+
+	if not docinfo or not doctype or not is_app_doctype(doctype) or not docinfo.get("versions"):
+		return
+	permitted = set(get_permitted_fields(doctype))
+	meta = frappe.get_meta(doctype)
+	for version in docinfo["versions"]:
+		data = json.loads(version.get("data") or "{}")
+		data["changed"] = [c for c in data.get("changed") or [] if c and c[0] in permitted]
+		for key in ("row_changed", "added", "removed"):
+			rows = []
+			for row in data.get(key) or []:
+				table = meta.get_field(row[0]) if row else None
+				if not table or row[0] not in permitted:
+					continue
+				if key == "row_changed" and len(row) > 3:
+					child = set(get_permitted_fields(table.options, parenttype=doctype))
+					row = [*row[:3], [c for c in row[3] if c and c[0] in child]]
+				rows.append(row)
+			data[key] = rows
+		version["data"] = json.dumps(data)
 
 
 def is_app_doctype(doctype: str) -> bool:

@@ -1,5 +1,5 @@
-from frappe.model.document import Document
+from cpts_snp.permissions import ChildRow
 
 
-class SNPAbsenceBooking(Document):
+class SNPAbsenceBooking(ChildRow):
 	pass
