@@ -10,7 +10,7 @@ frappe.ui.form.on("SNP Slot", {
 
 function cpts_snp_book_slot_dialog(frm) {
 	const dialog = new frappe.ui.Dialog({
-		title: __("Book the slot of {0}", [frm.doc.professional_name]),
+		title: __("Book the slot of {0}", [frappe.utils.escape_html(frm.doc.professional_name || "")]),
 		fields: [
 			{ fieldname: "patient_last_name", fieldtype: "Data", label: __("Patient last name"), reqd: 1 },
 			{ fieldname: "patient_first_name", fieldtype: "Data", label: __("Patient first name"), reqd: 1 },
@@ -44,7 +44,10 @@ function cpts_snp_book_slot_dialog(frm) {
 				})
 				.then((r) => {
 					dialog.hide();
-					frappe.show_alert({ message: __("Booking {0} created", [r.message.name]), indicator: "green" });
+					frappe.show_alert({
+						message: __("Booking {0} created", [frappe.utils.escape_html(r.message.name)]),
+						indicator: "green",
+					});
 					frappe.set_route("Form", "SNP Booking", r.message.name);
 				});
 		},

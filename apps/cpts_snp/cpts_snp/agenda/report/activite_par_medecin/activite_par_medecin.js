@@ -18,6 +18,8 @@ frappe.query_reports["Activite par medecin"] = {
 		},
 	],
 	formatter(value, row, column, data, default_formatter) {
+		// names and other user text print as text (Frappe's Data formatter returns them as they are)
+		if (column.fieldtype === "Data" && typeof value === "string") value = frappe.utils.escape_html(value);
 		value = default_formatter(value, row, column, data);
 		if (column.fieldname === "target_met" && data && data.target_met) {
 			const met = data.target_met === __("Yes");

@@ -17,6 +17,8 @@ frappe.query_reports["Chiffres cles SNP"] = {
 		},
 	],
 	formatter(value, row, column, data, default_formatter) {
+		// names and other user text print as text (Frappe's Data formatter returns them as they are)
+		if (column.fieldtype === "Data" && typeof value === "string") value = frappe.utils.escape_html(value);
 		value = default_formatter(value, row, column, data);
 		return data && data.bold ? `<b>${value}</b>` : value;
 	},

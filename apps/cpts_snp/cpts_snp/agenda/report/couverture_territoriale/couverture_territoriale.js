@@ -24,6 +24,8 @@ frappe.query_reports["Couverture territoriale"] = {
 		},
 	],
 	formatter(value, row, column, data, default_formatter) {
+		// names and other user text print as text (Frappe's Data formatter returns them as they are)
+		if (column.fieldtype === "Data" && typeof value === "string") value = frappe.utils.escape_html(value);
 		const formatted = default_formatter(value, row, column, data);
 		const is_hour = /^h\d\d$/.test(column.fieldname);
 		if (data && is_hour && !data[column.fieldname]) {

@@ -19,7 +19,10 @@ frappe.ui.form.on("SNP Payment Run", {
 			).addClass("btn-primary");
 		}
 		if (frm.doc.status === "Failed" && frm.doc.error_message) {
-			frm.dashboard.set_headline_alert(__("The computation failed: {0}", [frm.doc.error_message]), "red");
+			frm.dashboard.set_headline_alert(
+				__("The computation failed: {0}", [frappe.utils.escape_html(frm.doc.error_message)]),
+				"red"
+			);
 		}
 		if (frm.doc.exclusions?.length) {
 			frm.dashboard.add_comment(

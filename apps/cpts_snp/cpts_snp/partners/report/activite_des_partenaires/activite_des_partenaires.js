@@ -32,4 +32,9 @@ frappe.query_reports["Activite des partenaires"] = {
 			],
 		},
 	],
+	formatter(value, row, column, data, default_formatter) {
+		// names and other user text print as text (Frappe's Data formatter returns them as they are)
+		if (column.fieldtype === "Data" && typeof value === "string") value = frappe.utils.escape_html(value);
+		return default_formatter(value, row, column, data);
+	},
 };

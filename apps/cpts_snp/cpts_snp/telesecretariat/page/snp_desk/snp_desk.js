@@ -50,6 +50,9 @@ function snp_when(datetime) {
 	});
 }
 
+// User text (names, sectors, record names) goes into HTML escaped: frappe's __() does not escape its arguments.
+const snp_html = (value) => frappe.utils.escape_html(value == null ? "" : String(value));
+
 function snp_options(values) {
 	return values.map((value) => ({ value, label: value ? __(value) : "" }));
 }
@@ -102,10 +105,10 @@ class CptsSnpDesk {
 					: `<span class="indicator-pill ${slot.distance === 0 ? "green" : slot.distance === 1 ? "blue" : "gray"}">${SNP_DISTANCE_LABELS[slot.distance]()}</span>`;
 			return `<tr>
 				<td class="font-weight-bold">${snp_when(slot.starts_at)}</td>
-				<td>${frappe.utils.escape_html(slot.professional_name || "")}</td>
-				<td>${frappe.utils.escape_html(slot.sector || "")} ${distance}</td>
-				<td>${__(slot.modality)}${slot.is_pdsa ? ` <span class="indicator-pill orange">${__("PDSA")}</span>` : ""}</td>
-				<td class="text-right"><button class="btn btn-primary btn-sm" data-slot="${slot.name}">${__("Book")}</button></td>
+				<td>${snp_html(slot.professional_name)}</td>
+				<td>${snp_html(slot.sector)} ${distance}</td>
+				<td>${snp_html(__(slot.modality))}${slot.is_pdsa ? ` <span class="indicator-pill orange">${__("PDSA")}</span>` : ""}</td>
+				<td class="text-right"><button class="btn btn-primary btn-sm" data-slot="${snp_html(slot.name)}">${__("Book")}</button></td>
 			</tr>`;
 		});
 		this.$results.html(
@@ -130,7 +133,7 @@ class CptsSnpDesk {
 
 	book_dialog(slot) {
 		const dialog = new frappe.ui.Dialog({
-			title: __("Book {0} with {1}", [snp_when(slot.starts_at), slot.professional_name]),
+			title: __("Book {0} with {1}", [snp_html(snp_when(slot.starts_at)), snp_html(slot.professional_name)]),
 			size: "large",
 			fields: [
 				{ fieldname: "patient_last_name", fieldtype: "Data", label: __("Patient last name"), reqd: 1 },
@@ -170,11 +173,11 @@ class CptsSnpDesk {
 							title: __("Appointment booked"),
 							indicator: "green",
 							message: __("{0} on {1}. Booking {2}, call {3}. {4}", [
-								r.message.professional_name,
-								snp_when(r.message.slot_start),
-								`<a href="/app/snp-booking/${r.message.booking}">${r.message.booking}</a>`,
-								r.message.call,
-								r.message.supplement_note || "",
+								snp_html(r.message.professional_name),
+								snp_html(snp_when(r.message.slot_start)),
+								`<a href="/app/snp-booking/${encodeURIComponent(r.message.booking)}">${snp_html(r.message.booking)}</a>`,
+								snp_html(r.message.call),
+								snp_html(r.message.supplement_note),
 							]),
 						});
 						this.refresh();
@@ -204,7 +207,7 @@ class CptsSnpDesk {
 					.call({ method: "cpts_snp.api.telesecretariat.log_call_without_booking", args: { call, outcome } })
 					.then((r) => {
 						dialog.hide();
-						frappe.show_alert({ message: __("Call {0} logged", [r.message]), indicator: "green" });
+						frappe.show_alert({ message: __("Call {0} logged", [snp_html(r.message)]), indicator: "green" });
 					});
 			},
 		});
