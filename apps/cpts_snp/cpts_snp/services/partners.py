@@ -119,8 +119,15 @@ def ensure_can_book(partner) -> None:
 
 def apply_partner(booking) -> None:
 	"""Before a booking is inserted: a partner user's booking is his partner's, through the channel of the
-	partner's type (SAS regulation: a regulated request); a view-only or inactive partner cannot book."""
+	partner's type (SAS regulation: a regulated request); a view-only or inactive partner cannot book. Only a
+	partner user's booking is a partner's (a booking of the staff names a partner only when the coordination
+	records it)."""
 	if not is_partner_user():
+		from cpts_snp.permissions import COORDINATION
+
+		if booking.partner and not booking.flags.cpts_server_write:
+			if not COORDINATION.intersection(frappe.get_roles()):
+				booking.partner = None
 		return
 	partner = partner_of()
 	ensure_can_book(partner)
