@@ -38,7 +38,9 @@ def make_activity(frappe, doctors: int, year: int, tag: str) -> int:
 				start = datetime(year, month, min(day, 28), 8 + (d % 10), 0)
 				name = f"BS-{tag}-{d:04d}-{month:02d}-{k}"
 				status = "Honoured" if k < 3 else ("No-show" if k == 3 else "Available")
-				slots.append((name, pro, f"Médecin {d} Bench", start, 20, start + timedelta(minutes=20), status, *common.values()))
+				# offered a week ahead (a slot created after its start earns nothing)
+				offered = {**common, "creation": start - timedelta(days=7)}
+				slots.append((name, pro, f"Médecin {d} Bench", start, 20, start + timedelta(minutes=20), status, *offered.values()))
 				if status != "Available":
 					bookings.append((f"BB-{tag}-{d:04d}-{month:02d}-{k}", name, pro, f"Médecin {d} Bench", start, status,
 						"Patient", "Bench", date(1980, 1, 1), "Telesecretariat", *common.values()))

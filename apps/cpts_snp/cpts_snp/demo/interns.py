@@ -8,9 +8,9 @@ uncovered so the coverage report has something to show). Idempotent: running it 
 from datetime import datetime, time, timedelta
 
 import frappe
-from frappe.utils import add_days, getdate, today
+from frappe.utils import add_days, getdate, now_datetime, today
 
-from cpts_snp.demo.loader import ensure_professional, ensure_user
+from cpts_snp.demo.loader import DEMO_LATE_REASON, ensure_professional, ensure_user
 
 # supervisors (by RPPS of the demo doctors): Dr Martin, Dr Bernard, Dr Dubois
 SUPERVISORS = ["10003456781", "10003456782", "10003456783"]
@@ -128,6 +128,8 @@ def ensure_shifts(supervisors, first_day, days):
 						"supervisor": supervisor,
 						"starts_at": starts_at,
 						"ends_at": datetime.combine(day, end),
+						# the past weeks of the demo are declared by the coordination, after the fact
+						"late_declaration_reason": DEMO_LATE_REASON if starts_at <= now_datetime() else None,
 					}
 				).insert()
 

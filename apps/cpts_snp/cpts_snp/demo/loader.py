@@ -56,6 +56,9 @@ SETTINGS = {
 
 SLOT_TIMES = [time(9, 0), time(11, 30), time(14, 0), time(17, 30), time(18, 40)]
 
+# Past demo activity is entered by the coordination after the fact (slots and shifts need a reason then).
+DEMO_LATE_REASON = "Données de démonstration saisies a posteriori"
+
 PATIENTS = [
 	("Durand", "Louise", "1987-03-12", "06 11 22 33 44", "Fièvre et toux depuis 3 jours"),
 	("Lefebvre", "Hugo", "2015-09-02", "06 22 33 44 55", "Otalgie"),
@@ -147,6 +150,8 @@ def ensure_week_of_slots(professionals):
 					"starts_at": starts_at,
 					"duration": 20,
 					"modality": "Teleconsultation" if (offset + index) % 5 == 4 else "Office",
+					# yesterday's slots: the demo is loaded by the coordination, after the fact
+					"late_declaration_reason": DEMO_LATE_REASON if starts_at <= now_datetime() else None,
 				}
 			).insert()
 

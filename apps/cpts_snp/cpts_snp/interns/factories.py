@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 import frappe
 
-from cpts_snp.tests.factories import make_professional, make_user, unique_suffix
+from cpts_snp.tests.factories import late_reason, make_professional, make_user, unique_suffix
 
 INTERN_ROLES = ("Interne SNP", "Médecin SNP")
 
@@ -37,13 +37,14 @@ def make_intern_user() -> str:
 	return make_user(roles=INTERN_ROLES)
 
 
-def make_shift(supervisor: str, starts_at: datetime, ends_at: datetime):
+def make_shift(supervisor: str, starts_at: datetime, ends_at: datetime, **values):
 	return frappe.get_doc(
 		{
 			"doctype": "SNP Supervision Shift",
 			"supervisor": supervisor,
 			"starts_at": starts_at,
 			"ends_at": ends_at,
+			**late_reason(starts_at, values),
 		}
 	).insert()
 

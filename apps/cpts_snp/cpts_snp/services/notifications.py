@@ -3,6 +3,9 @@
 Emails go to the Email Queue in the same transaction as the change: a refused or rolled-back change sends
 nothing. SMS are sent by a background job once the transaction is committed. A site without an outgoing
 email account (or with `mute_emails`, as the demo and test sites) never fails a booking because of email.
+
+No message carries a patient's reason (the reason for the consultation, the reason of a cancellation, an
+absence's reason): e-mail and SMS leave the CPTS in clear; the reasons stay in the desk and the portal.
 """
 
 import frappe
@@ -86,11 +89,10 @@ def booking_created(booking) -> None:
 		_send(
 			[doctor],
 			_("New SNP appointment on {0}").format(when),
-			_("{0} (born on {1}) is booked on {2}. Reason: {3}. Booked through: {4}.").format(
+			_("{0} (born on {1}) is booked on {2}. Booked through: {3}.").format(
 				_patient(booking),
 				format_datetime(booking.patient_date_of_birth, "dd/MM/yyyy"),
 				when,
-				booking.reason or "—",
 				_(booking.channel),
 			),
 			booking,
@@ -106,9 +108,7 @@ def booking_cancelled(booking) -> None:
 	_send(
 		[_professional_email(booking), _telesecretariat_email()],
 		_("SNP appointment cancelled: {0}").format(_when(booking)),
-		_("The appointment of {0} on {1} is cancelled. Reason: {2}.").format(
-			_patient(booking), _when(booking), booking.cancellation_reason
-		),
+		_("The appointment of {0} on {1} is cancelled.").format(_patient(booking), _when(booking)),
 		booking,
 	)
 

@@ -6,20 +6,29 @@ has a key, and a run *claims* its items by inserting their keys as the primary k
 (INSERT IGNORE … SELECT). A key claimed by another run is skipped by the database itself. Runs are computed one
 at a time (a row lock held until commit), so two runs computed at the same moment over overlapping periods
 take disjoint sets of items. Cancelling a run deletes its claims: its items become payable again.
+
+State machine, whatever the path (the « Calculer » endpoint, the background job, REST, frappe.client, workflow):
+a run is computed only from Draft, Computed or Failed (docstatus 0), checked again under the run's row lock by the
+computation itself, so a job never recomputes a run approved meanwhile. A slot or supervision shift counts only if
+it was declared before it started, or late-declared by the coordination with a reason (services.late_declaration).
+Payments take the doctors' confirmed IBAN only (services.bank_details); the run lists the doctors whose IBAN
+changed since the previous approved run or awaits confirmation.
 """
 
 from datetime import timedelta
 
 import frappe
 from frappe import _
-from frappe.utils import add_days, cint, flt, getdate, now_datetime, today
+from frappe.utils import add_days, cint, flt, get_datetime, getdate, now_datetime, today
 
 from cpts_snp.exceptions import PaymentRunError
+from cpts_snp.services.late_declaration import declared_in_time_sql
 
 PAID_ITEM = "`tabSNP Paid Item`"
 PAYMENT = "`tabSNP Indemnity Payment`"
 LINE = "`tabSNP Indemnity Payment Line`"
 SCHEME = "`tabSNP Indemnity Scheme`"
+COMPUTABLE = ("Draft", "Computed", "Failed")
 
 # Payable items: (item type, rate field of the scheme, key prefix, doctype, SELECT of name/professional/date
 # AS item_date over the period [%(start)s, %(end_next)s)). Later modules (permanences, supervision) add their sources here.
@@ -29,8 +38,9 @@ ITEM_SOURCES = [
 		"rate_per_slot",
 		"slot",
 		"SNP Slot",
-		"""SELECT name, professional, DATE(starts_at) AS item_date FROM `tabSNP Slot`
-		WHERE status != 'Cancelled' AND starts_at >= %(start)s AND starts_at < %(end_next)s""",
+		f"""SELECT name, professional, DATE(starts_at) AS item_date FROM `tabSNP Slot` sl
+		WHERE status != 'Cancelled' AND starts_at >= %(start)s AND starts_at < %(end_next)s
+			AND {declared_in_time_sql("sl")}""",
 	),
 	(
 		"Consultation honoured",
@@ -55,14 +65,14 @@ ITEM_SOURCES = [
 		"rate_per_supervision_half_day",
 		"supervision",
 		"SNP Supervision Shift",
-		"""SELECT CONCAT(sh.supervisor, '/', DATE(sh.starts_at), '/', h.half) AS name, sh.supervisor AS professional,
+		f"""SELECT CONCAT(sh.supervisor, '/', DATE(sh.starts_at), '/', h.half) AS name, sh.supervisor AS professional,
 			DATE(sh.starts_at) AS item_date
 		FROM `tabSNP Supervision Shift` sh
 		JOIN (SELECT 'AM' AS half, 0 AS from_minute, 780 AS to_minute
 			UNION ALL SELECT 'PM', 780, 1440) h
 			ON HOUR(sh.starts_at) * 60 + MINUTE(sh.starts_at) < h.to_minute
 			AND TIMESTAMPDIFF(MINUTE, DATE(sh.starts_at), sh.ends_at) > h.from_minute
-		WHERE sh.starts_at >= %(start)s AND sh.starts_at < %(end_next)s
+		WHERE sh.starts_at >= %(start)s AND sh.starts_at < %(end_next)s AND {declared_in_time_sql("sh")}
 		GROUP BY sh.supervisor, DATE(sh.starts_at), h.half""",
 	),
 	(
@@ -139,22 +149,56 @@ def _progress(run, percent: int, step: str, publish: bool) -> None:
 		)
 
 
-def compute_run(run, publish_progress: bool = False) -> None:
+def server_write(doc):
+	"""Mark `doc` as written by the app's own code (cpts_snp.permissions.server_write when it exists)."""
+	try:
+		from cpts_snp.permissions import server_write as mark
+	except ImportError:  # until the generic guard of server-owned fields exists
+		doc.flags.cpts_server_write = True
+		return doc
+	return mark(doc)
+
+
+def _refuse_state(run, status) -> None:
+	frappe.throw(
+		_("Run {0} is {1}: it cannot be computed again").format(run.name, _(status or "Draft")),
+		PaymentRunError,
+	)
+
+
+def lock_computable(run, from_job: bool = False) -> None:
+	"""Lock the run's row and check, on the stored run, that it may be computed: Draft, Computed or Failed and
+	not submitted (the background job also takes the Computing run it was started for)."""
+	stored = frappe.db.sql(
+		"SELECT status, docstatus FROM `tabSNP Payment Run` WHERE name = %s FOR UPDATE",
+		run.name,
+		as_dict=True,
+	)
+	if not stored:
+		frappe.throw(_("Run {0} does not exist").format(run.name), PaymentRunError)
+	status, docstatus = stored[0].status, cint(stored[0].docstatus)
+	allowed = COMPUTABLE + (("Computing",) if from_job else ())
+	if docstatus != 0 or status not in allowed:
+		_refuse_state(run, status)
+	if cint(run.docstatus) != 0 or run.status not in allowed:
+		_refuse_state(run, run.status)
+
+
+def compute_run(run, publish_progress: bool = False, from_job: bool = False) -> None:
 	"""Compute `run` (a SNP Payment Run document in Draft, Computed or Failed): claim its items, build one
 	payment per doctor with its lines, apply the monthly caps, and store the totals. Runs in the caller's
 	transaction; the caller commits."""
-	if run.status not in ("Draft", "Computing", "Computed", "Failed"):
-		frappe.throw(
-			_("Run {0} is {1}: it cannot be computed again").format(run.name, _(run.status)), PaymentRunError
-		)
+	if cint(run.docstatus) != 0 or run.status not in COMPUTABLE + (("Computing",) if from_job else ()):
+		_refuse_state(run, run.status)
 	validate_period(run)
 	if not frappe.db.count("SNP Indemnity Scheme", {"valid_from": ["<=", run.period_end]}):
 		frappe.throw(_("No indemnity scheme covers this period: create one first"), PaymentRunError)
 	params = _params(run)
 
-	# One run computed at a time: this row lock is held until the transaction ends.
+	# One run computed at a time: this row lock is held until the transaction ends. The run's state is checked
+	# again under its own lock: nothing approved it (or started another computation) since it was read.
 	frappe.db.sql("SELECT name FROM `tabDocType` WHERE name = 'SNP Payment Run' FOR UPDATE")
-	frappe.db.sql("SELECT name FROM `tabSNP Payment Run` WHERE name = %(run)s FOR UPDATE", params)
+	lock_computable(run, from_job)
 	release_items(run.name)
 	_progress(run, 10, _("Claiming the items of the period"), publish_progress)
 
@@ -177,6 +221,22 @@ def compute_run(run, publish_progress: bool = False) -> None:
 		params,
 	)
 	_progress(run, 35, _("Checking bank details"), publish_progress)
+
+	# Doctors of the run whose IBAN changed since the previous approved run, or whose new one awaits confirmation.
+	params["previous_run"] = frappe.db.sql(
+		"SELECT MAX(computed_at) FROM `tabSNP Payment Run` WHERE docstatus = 1 AND name != %(run)s", params
+	)[0][0] or get_datetime("1900-01-01")
+	iban_changes = frappe.db.sql(
+		f"""SELECT p.name AS professional, p.full_name AS professional_name,
+			IF(IFNULL(p.pending_iban, '') != '', 'Awaiting confirmation', 'Confirmed since the previous run') AS `change`,
+			IF(IFNULL(p.pending_iban, '') != '', p.iban_changed_on, p.iban_confirmed_on) AS changed_on
+		FROM `tabSNP Professional` p
+		WHERE p.name IN (SELECT DISTINCT professional FROM {PAID_ITEM} WHERE run = %(run)s)
+			AND (IFNULL(p.pending_iban, '') != '' OR p.iban_confirmed_on > %(previous_run)s)
+		ORDER BY p.full_name""",
+		params,
+		as_dict=True,
+	)
 
 	exclusions = frappe.db.sql(
 		f"""SELECT p.name AS professional, p.full_name AS professional_name, COUNT(*) AS items
@@ -245,42 +305,44 @@ def compute_run(run, publish_progress: bool = False) -> None:
 	for row in exclusions:
 		row.reason = _("No IBAN: add the doctor's bank details, then compute again")
 		run.append("exclusions", row)
-	# The computation is the run's own operation (checked by the caller), not a workflow transition.
-	run.flags.ignore_validate_update_after_submit = True
+	run.set("iban_changes", iban_changes)
+	# The computation is the run's own operation (checked above under the run's lock), not a workflow transition.
+	server_write(run)
 	run.db_update()
-	frappe.db.delete("SNP Run Exclusion", {"parent": run.name, "parenttype": "SNP Payment Run"})
-	if exclusions:
-		for index, row in enumerate(run.exclusions, 1):
-			row.idx = index
+	_store_rows(
+		run, "exclusions", "SNP Run Exclusion", ("professional", "professional_name", "items", "reason")
+	)
+	_store_rows(
+		run,
+		"iban_changes",
+		"SNP Run IBAN Change",
+		("professional", "professional_name", "change", "changed_on"),
+	)
+	_progress(run, 100, _("Done"), publish_progress)
+
+
+def _store_rows(run, fieldname: str, doctype: str, fields: tuple[str, ...]) -> None:
+	"""Replace the rows of the run's child table `fieldname` (one DELETE, one INSERT)."""
+	frappe.db.delete(doctype, {"parent": run.name, "parenttype": "SNP Payment Run"})
+	rows = run.get(fieldname)
+	for index, row in enumerate(rows, 1):
+		row.idx = index
+	if rows:
 		frappe.db.bulk_insert(
-			"SNP Run Exclusion",
-			[
-				"name",
-				"parent",
-				"parenttype",
-				"parentfield",
-				"idx",
-				"professional",
-				"professional_name",
-				"items",
-				"reason",
-			],
+			doctype,
+			["name", "parent", "parenttype", "parentfield", "idx", *fields],
 			[
 				(
 					frappe.generate_hash(length=10),
 					run.name,
 					"SNP Payment Run",
-					"exclusions",
+					fieldname,
 					row.idx,
-					row.professional,
-					row.professional_name,
-					row.items,
-					row.reason,
+					*(row.get(field) for field in fields),
 				)
-				for row in run.exclusions
+				for row in rows
 			],
 		)
-	_progress(run, 100, _("Done"), publish_progress)
 
 
 def apply_monthly_caps(params: dict) -> None:
@@ -342,24 +404,35 @@ def compute_in_background(run_name: str, user: str) -> None:
 	frappe.set_user(user)
 	run = frappe.get_doc("SNP Payment Run", run_name)
 	try:
-		compute_run(run, publish_progress=True)
+		compute_run(run, publish_progress=True, from_job=True)
 		frappe.db.commit()
 	except Exception as error:
 		frappe.db.rollback()
 		message = str(error) or error.__class__.__name__
-		frappe.db.set_value("SNP Payment Run", run_name, {"status": "Failed", "error_message": message})
+		# Only a run still computable becomes Failed (never an approved, paid or cancelled run).
+		frappe.db.sql(
+			"""UPDATE `tabSNP Payment Run` SET status = 'Failed', error_message = %s, modified = %s
+			WHERE name = %s AND docstatus = 0 AND status IN ('Draft', 'Computing', 'Computed', 'Failed')""",
+			(message, now_datetime(), run_name),
+		)
 		frappe.db.commit()
 		frappe.log_error(title=f"Payment run {run_name} failed")
 
 
 def start_computation(run) -> str:
-	"""Compute now, or in the background for large runs. Returns the resulting status."""
+	"""Compute now, or in the background for large runs (only a Draft, Computed or Failed run, checked on the
+	stored run under its lock). Returns the resulting status."""
+	lock_computable(run)
 	validate_period(run)
 	threshold = cint(frappe.db.get_single_value("SNP Settings", "background_threshold")) or 5000
 	if estimate_items(run) <= threshold:
 		compute_run(run)
 		return run.status
-	frappe.db.set_value("SNP Payment Run", run.name, {"status": "Computing", "error_message": None})
+	frappe.db.sql(
+		"""UPDATE `tabSNP Payment Run` SET status = 'Computing', error_message = NULL, modified = %s
+		WHERE name = %s AND docstatus = 0 AND status IN ('Draft', 'Computed', 'Failed')""",
+		(now_datetime(), run.name),
+	)
 	frappe.enqueue(
 		"cpts_snp.services.payment_run.compute_in_background",
 		queue="long",

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 import frappe
 from frappe.model.workflow import apply_workflow
-from frappe.utils import add_days, getdate, today
+from frappe.utils import add_days, get_datetime, getdate, now_datetime, today
 from frappe.utils.password import update_password
 
 from cpts_snp.services.onboarding import activate
@@ -69,7 +69,19 @@ def make_professional(user: str | None = None, status: str = "Active", **values)
 	return doc
 
 
+LATE_REASON = "Déclaration a posteriori (données de test)"
+
+
+def late_reason(starts_at, values: dict) -> dict:
+	"""A slot or shift that starts in the past is declared by the coordination with a reason (tests build past
+	activity as Administrator); the caller's own reason wins."""
+	if starts_at and get_datetime(starts_at) <= now_datetime() and "late_declaration_reason" not in values:
+		return {**values, "late_declaration_reason": LATE_REASON}
+	return values
+
+
 def make_slot(professional: str, starts_at: datetime | None = None, duration: int = 20, **values):
+	values = late_reason(starts_at, values)
 	doc = frappe.get_doc(
 		{
 			"doctype": "SNP Slot",

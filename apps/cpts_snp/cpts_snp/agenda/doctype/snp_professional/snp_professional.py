@@ -12,6 +12,7 @@ from cpts_snp.rules.identifiers import (
 	normalise_iban,
 	normalise_phone,
 )
+from cpts_snp.services import bank_details
 from cpts_snp.services.naming import set_name
 from cpts_snp.services.text import clean_name_fields
 
@@ -37,7 +38,11 @@ class SNPProfessional(Document):
 		self.validate_rpps()
 		self.normalise_phone()
 		self.validate_bank_details()
+		bank_details.route(self)
 		self.follow_onboarding_status()
+
+	def on_update(self):
+		bank_details.notify_finance(self)
 
 	def validate_self_service_changes(self):
 		"""A doctor edits his contact and bank details; RPPS, name, status… stay with the coordination."""
@@ -115,3 +120,9 @@ class SNPProfessional(Document):
 		self.active = int(self.status == "Active")
 		if self.status == "Charter signed" and not self.charter_signed_on:
 			self.charter_signed_on = today()
+
+
+@frappe.whitelist(methods=["POST"])
+def confirm_bank_details(professional: str) -> None:
+	"""« Confirmer les nouvelles coordonnées bancaires » (accountant or treasurer)."""
+	bank_details.confirm(professional)

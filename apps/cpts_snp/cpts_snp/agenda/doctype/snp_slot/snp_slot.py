@@ -20,6 +20,7 @@ from cpts_snp.rules.slots import (
 	is_valid_duration,
 	slot_end,
 )
+from cpts_snp.services.late_declaration import check_declared_in_time
 from cpts_snp.services.naming import set_name
 from cpts_snp.services.settings import pdsa_schedule
 from cpts_snp.services.slots import assert_no_overlap
@@ -33,6 +34,7 @@ class SNPSlot(Document):
 	def validate(self):
 		self.validate_duration()
 		self.set_end()
+		check_declared_in_time(self, ("starts_at", "professional"))
 		self.is_pdsa = int(is_pdsa(get_datetime(self.starts_at), pdsa_schedule()))
 		self.validate_booked_slot_not_moved()
 		self.validate_status_change()

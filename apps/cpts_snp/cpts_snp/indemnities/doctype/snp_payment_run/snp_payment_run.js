@@ -31,6 +31,16 @@ frappe.ui.form.on("SNP Payment Run", {
 				true
 			);
 		}
+		if (frm.doc.iban_changes?.length) {
+			frm.dashboard.add_comment(
+				__("{0} doctors of this run changed their IBAN: see « Doctors whose IBAN changed ».", [frm.doc.iban_changes.length]),
+				"orange",
+				true
+			);
+		}
+		if (frm.doc.self_approved) {
+			frm.dashboard.add_comment(__("This run was approved by the person who computed it (allowed by SNP Settings)."), "yellow", true);
+		}
 		if (frm.doc.docstatus === 1) {
 			const download = (method) =>
 				window.open(`/api/method/cpts_snp.api.indemnities.${method}?run=${encodeURIComponent(frm.doc.name)}`);

@@ -5,6 +5,7 @@ from frappe.utils import get_datetime
 
 from cpts_snp.exceptions import SupervisionError
 from cpts_snp.rules.supervision import is_valid_shift
+from cpts_snp.services.late_declaration import check_declared_in_time
 from cpts_snp.services.naming import set_name
 
 
@@ -22,3 +23,5 @@ class SNPSupervisionShift(Document):
 				),
 				SupervisionError,
 			)
+		# Shortening a shift that has started (the supervisor leaves earlier) stays his own business.
+		check_declared_in_time(self, ("starts_at", "ends_at", "supervisor"), allow_shortening=True)

@@ -1,0 +1,12 @@
+from cpts_snp.indemnities.immutability import refuse
+from cpts_snp.permissions import ChildRow
+
+
+class SNPRunIBANChange(ChildRow):
+	"""Written by the run's computation: never changed on its own (REST on the child doctype)."""
+
+	def validate(self):
+		refuse(self)
+
+	def on_trash(self):
+		refuse(self)
