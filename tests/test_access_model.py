@@ -237,3 +237,31 @@ def test_every_child_table_of_the_app_is_judged_on_the_record_it_is_stored_in():
 	assert "SNP Indemnity Payment Line" in children
 	for doctype in children:
 		assert issubclass(get_controller(doctype), permissions.ChildRow), doctype
+
+
+def test_a_list_cannot_be_filtered_or_sorted_on_a_field_one_may_not_read(server, http_login, world):
+	"""A télésecrétaire does not read IBANs: filtering on one (`like FR76%`) would reveal it piece by piece."""
+	frappe.db.set_value("SNP Professional", world.b, "iban", "FR7630006000011234567890189")
+	frappe.db.commit()
+	desk = http_login(world.telesecretary)
+	url = f"{server}/api/resource/SNP Professional"
+	plain = desk.get(url, params={"filters": frappe.as_json([["name", "=", world.b]])}).json()["data"]
+	assert [row["name"] for row in plain] == [world.b]
+	for params in (
+		{"filters": frappe.as_json([["iban", "like", "FR76%"], ["name", "=", world.b]])},
+		{
+			"or_filters": frappe.as_json([["iban", "like", "FR76%"]]),
+			"filters": frappe.as_json({"name": world.b}),
+		},
+		{"filters": frappe.as_json({"name": world.b}), "order_by": "iban asc"},
+	):
+		assert desk.get(url, params=params).json()["data"] == [], params
+	count = desk.get(
+		f"{server}/api/method/frappe.client.get_count",
+		params={"doctype": "SNP Professional", "filters": frappe.as_json([["iban", "like", "FR76%"]])},
+	)
+	assert count.json()["message"] == 0
+	# the doctor himself may: his own IBAN is his
+	doctor = http_login(world.b_user)
+	mine = doctor.get(url, params={"filters": frappe.as_json([["iban", "like", "FR76%"]])}).json()["data"]
+	assert [row["name"] for row in mine] == [world.b]

@@ -142,6 +142,8 @@ def professional_of(user: str | None = None) -> str | None:
 def query(user: str | None = None, doctype: str | None = None) -> str:
 	"""permission_query_conditions of an app doctype: its rule, or its parent's for a child table."""
 	user = user or frappe.session.user
+	if _filters_on_hidden_fields(doctype, user):
+		return "1 = 0"
 	rule = RECORD_RULES.get(doctype)
 	if rule:
 		return rule[0](user)
@@ -159,6 +161,48 @@ def query(user: str | None = None, doctype: str | None = None) -> str:
 			f"(SELECT `tab{parent}`.`name` FROM `tab{parent}`{inner}))"
 		)
 	return "(" + " OR ".join(conditions) + ")"
+
+
+def _filters_on_hidden_fields(doctype: str | None, user: str) -> bool:
+	"""Whether the request filters or sorts a list of `doctype` on a field the user may not read (an IBAN, at
+	permission level 1): Frappe hides such fields from the answer but applies filters on them, so a list could
+	reveal an IBAN piece by piece (`like FR76%`). Such a list is then empty."""
+	hidden = _hidden_fields(doctype, user)
+	if not hidden:
+		return False
+	form = getattr(frappe.local, "form_dict", None) or {}
+	asked = " ".join(
+		frappe.as_json(form.get(key)) if not isinstance(form.get(key), str) else form.get(key)
+		for key in (
+			"filters",
+			"or_filters",
+			"order_by",
+			"group_by",
+			"fields",
+			"sort_by",
+			"txt",
+			"searchfield",
+		)
+		if form.get(key)
+	)
+	if not asked:
+		return False
+	import re
+
+	words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", asked))
+	return bool(words & hidden)
+
+
+def _hidden_fields(doctype: str | None, user: str) -> set[str]:
+	"""The fields of `doctype` above the permission levels `user` may read."""
+	if not doctype or doctype not in APP_DOCTYPES or user == "Administrator":
+		return set()
+	meta = frappe.get_meta(doctype)
+	levels = {df.permlevel for df in meta.fields if df.permlevel}
+	if not levels:
+		return set()
+	readable = set(meta.get_permlevel_access("read", user=user))
+	return {df.fieldname for df in meta.fields if df.permlevel and df.permlevel not in readable}
 
 
 def has_permission(doc, ptype=None, user=None, debug=False) -> bool | None:
@@ -690,5 +734,11 @@ def hooks() -> dict:
 	return {
 		"permission_query_conditions": {dt: "cpts_snp.permissions.query" for dt in every},
 		"has_permission": {dt: "cpts_snp.permissions.has_permission" for dt in every},
-		"doc_events": {dt: {"before_validate": "cpts_snp.permissions.guard_server_owned"} for dt in every},
+		"doc_events": {
+			dt: {
+				"before_validate": "cpts_snp.permissions.guard_server_owned",
+				"before_update_after_submit": "cpts_snp.permissions.guard_server_owned",
+			}
+			for dt in every
+		},
 	}
