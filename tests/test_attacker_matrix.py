@@ -1068,13 +1068,14 @@ def row_snapshot(doctype: str, name: str):
 	return {k: v for k, v in rows[0].items() if k not in NOISE_COLUMNS} if rows else None
 
 
-def added_rows(doctype: str, user: str) -> int:
-	"""Rows `user` owns of `doctype`, and comments, files and versions he made on its records."""
-	count = 0 if frappe.get_meta(doctype).issingle else frappe.db.count(doctype, {"owner": user})
-	count += frappe.db.count("Comment", {"owner": user, "reference_doctype": doctype})
-	count += frappe.db.count("File", {"owner": user, "attached_to_doctype": doctype})
-	count += frappe.db.count("Version", {"owner": user, "ref_doctype": doctype})
-	return count
+def added_rows(doctype: str, user: str) -> dict:
+	"""Rows `user` owns of `doctype`, and the comments, files and versions he made on its records."""
+	return {
+		doctype: 0 if frappe.get_meta(doctype).issingle else frappe.db.count(doctype, {"owner": user}),
+		"Comment": frappe.db.count("Comment", {"owner": user, "reference_doctype": doctype}),
+		"File": frappe.db.count("File", {"owner": user, "attached_to_doctype": doctype}),
+		"Version": frappe.db.count("Version", {"owner": user, "ref_doctype": doctype}),
+	}
 
 
 def attacker_values(identity, world, meta) -> dict:
@@ -1313,18 +1314,25 @@ def write_targets(identity, world, meta) -> list[tuple[str, str | None]]:
 	picks = targets(identity, world, meta.name, per_side=1)
 	if identity.kind not in PRO_KINDS:
 		picks = [p for p in picks if not p[2]] or picks[:1]
-	return [(name, parent) for name, parent, _may in picks]
+	return [(name, parent) for name, parent, _may in sorted(picks, key=lambda pick: pick[2])]  # others' first
 
 
-def _write_task(identity, session, server, world, meta, name, parent, change_sets):
-	"""Every write endpoint on one record, one after the other (each checked against the database)."""
+def _write_task(identity, session, server, world, meta, picks, change_sets):
+	"""Every write endpoint on the records of one doctype, one after the other (each call checked against the
+	database: rows added to the doctype or on its records are counted by owner, so not in parallel)."""
 
 	def task():
 		own_session = clone(session)
 		user = identity.user or "Guest"
 		failures = []
-		for changes in change_sets:
+		for (name, parent), changes in ((pick, changes) for pick in picks for changes in change_sets):
 			for endpoint, call in write_calls(meta, name, parent, changes, world):
+				if (
+					identity.kind == "telesecretary"
+					and meta.name == "SNP Booking"
+					and endpoint in TELESECRETARY_BOOKING_WORK
+				):
+					continue
 				label = (
 					f"{identity.key} | {meta.name} {name}{f' (in {parent})' if parent else ''} | {endpoint}"
 				)
@@ -1335,7 +1343,7 @@ def _write_task(identity, session, server, world, meta, name, parent, change_set
 				)
 				if before is None:
 					failures.append(f"{label} | record gone before this call (an earlier call deleted it)")
-					return failures
+					break
 				response = call(own_session, server)
 				frappe.db.rollback()
 				after, now_added = (
@@ -1360,12 +1368,11 @@ def _write_task(identity, session, server, world, meta, name, parent, change_set
 						)
 						frappe.db.commit()
 				if now_added != added:
-					failures.append(
-						f"{label} | ROW ADDED (status {response.status_code}): {now_added - added} new row(s) owned by {user}"
-					)
+					new = {k: v - added[k] for k, v in now_added.items() if v != added[k]}
+					failures.append(f"{label} | ROW ADDED (status {response.status_code}): {new}")
 		return failures
 
-	task.label = f"{identity.key} | {meta.name} {name}"
+	task.label = f"{identity.key} | {meta.name}"
 	return task
 
 
@@ -1376,14 +1383,36 @@ def write_tasks(identity, world, session, server, tables: bool):
 			continue
 		meta = frappe.get_meta(meta_row.name)
 		base = attacker_values(identity, world, meta)
-		if identity.kind == "telesecretary" and meta.name == "SNP Call":
-			continue  # the télésecrétaire's own work (see the booking test below for what she may not do)
+		if identity.kind == "telesecretary" and not telesecretary_checked(meta.name):
+			continue  # staff work on what she reads (calls, slots…): the model forbids her no more than below
 		change_sets = [base]
 		if identity.kind == "telesecretary" and meta.name == "SNP Booking":
 			change_sets = [{field: value} for field, value in telesecretary_booking_changes(world).items()]
-		for name, parent in write_targets(identity, world, meta):
-			tasks.append(_write_task(identity, session, server, world, meta, name, parent, change_sets))
+		tasks.append(
+			_write_task(
+				identity, session, server, world, meta, write_targets(identity, world, meta), change_sets
+			)
+		)
 	return tasks
+
+
+def telesecretary_checked(doctype: str) -> bool:
+	"""The télésecrétaire's forbidden writes: a booking's owner fields, any professional, and whatever she may
+	not even read (payments, runs, schemes, paid items, access logs…)."""
+	if doctype in ("SNP Booking", "SNP Professional", "SNP Professional Sector"):
+		return True
+	if doctype in PARENTS:
+		return not all(parent in TELESECRETARY_READS for parent, _f in PARENTS[doctype])
+	return doctype not in TELESECRETARY_READS
+
+
+# What she does on a booking through the desk: create it, comment on it, attach to it.
+TELESECRETARY_BOOKING_WORK = (
+	"POST /api/resource",
+	"frappe.client.insert",
+	"frappe.desk.form.utils.add_comment",
+	"frappe.handler.upload_file",
+)
 
 
 def telesecretary_booking_changes(world) -> dict:
