@@ -383,7 +383,17 @@ def _build(world: World) -> None:
 
 
 def cleanup_world(world: World) -> None:
-	"""Remove every record of the world and whatever an attack made for its people."""
+	"""Remove every record of the world and whatever an attack made for its people (again after a deadlock
+	with other tests deleting at the same moment)."""
+	for attempt in range(3):
+		try:
+			return _cleanup(world)
+		except frappe.QueryDeadlockError:
+			if attempt == 2:
+				raise
+
+
+def _cleanup(world: World) -> None:
 	frappe.db.rollback()
 	frappe.set_user("Administrator")
 	# first: it starts with a rollback of its own
