@@ -19,7 +19,7 @@ from markupsafe import escape
 MARKUP = "<img src=x onerror=window.__pwned=1><script>window.__pwned=1</script>"
 HOSTILE = f'["{MARKUP}"]'
 LIVE = ("<img src=x", "<script>window.__pwned", "onerror=window.__pwned=1>")
-REFUSED_NAME = "ne peut pas contenir les caractères < ou >"
+REFUSED_NAME = "ne peut pas contenir de chevrons"
 
 PORTAL_PAGES = [
 	"/snp",

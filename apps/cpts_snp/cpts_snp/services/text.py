@@ -19,7 +19,7 @@ def clean_name_fields(doc, *fieldnames: str) -> None:
 		if has_markup(value):
 			label = _(doc.meta.get_label(fieldname))
 			frappe.throw(
-				_("{0} cannot contain the characters < or >").format(label),
+				_("{0} cannot contain angle brackets (the less-than and greater-than signs)").format(label),
 				InvalidNameError,
 				title=_("Invalid name"),
 			)

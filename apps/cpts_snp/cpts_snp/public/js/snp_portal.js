@@ -86,7 +86,7 @@
 
 	document.addEventListener("click", (event) => {
 		const button = event.target.closest("button[data-method]");
-		if (!button || button.type === "submit") return;
+		if (!button) return;
 		const args = JSON.parse(button.dataset.args || "{}");
 		if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
 		if (button.dataset.prompt) {

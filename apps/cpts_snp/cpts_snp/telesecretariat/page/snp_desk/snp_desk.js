@@ -107,7 +107,7 @@ class CptsSnpDesk {
 				<td class="font-weight-bold">${snp_when(slot.starts_at)}</td>
 				<td>${snp_html(slot.professional_name)}</td>
 				<td>${snp_html(slot.sector)} ${distance}</td>
-				<td>${snp_html(__(slot.modality))}${slot.is_pdsa ? ` <span class="indicator-pill orange">${__("PDSA")}</span>` : ""}</td>
+				<td>${snp_html(__(slot.modality))}${slot.location ? ` · ${snp_html(slot.location)}` : ""}${slot.is_pdsa ? ` <span class="indicator-pill orange">${__("PDSA")}</span>` : ""}</td>
 				<td class="text-right"><button class="btn btn-primary btn-sm" data-slot="${snp_html(slot.name)}">${__("Book")}</button></td>
 			</tr>`;
 		});
