@@ -150,6 +150,7 @@ class Committed:
 		for professional in self.professionals:
 			frappe.db.delete("SNP Booking", {"professional": professional})
 			frappe.db.delete("SNP Slot", {"professional": professional})
+			frappe.db.delete("SNP Professional Sector", {"parenttype": "SNP Professional", "parent": professional})
 			frappe.db.delete("SNP Professional", professional)
 		for user in self.users:
 			frappe.delete_doc("User", user, force=True, ignore_permissions=True)

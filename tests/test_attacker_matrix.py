@@ -232,6 +232,9 @@ TELESECRETARY_READS = {
 		"SNP Professional",
 		"SNP Partner",
 		"SNP Sector",
+		# the telesecretariat tells callers when a doctor is away and how his week is organised
+		"SNP Absence",
+		"SNP Availability Template",
 	)
 } | {"SNP Settings": single("SNP Settings")}
 READS = {
@@ -952,7 +955,8 @@ def test_bank_details_show_only_on_ones_own_record_and_restricted_settings_never
 				failures.append(f"{key} | SNP Settings | {endpoint} | LEAK: {message!r}")
 			continue
 		for row in _values(response):
-			leaked = {f: row[f] for f in restricted if f in row and row[f] is not None}
+			# Frappe sends a hidden number or tick as 0 whatever its value: that tells nothing
+			leaked = {f: row[f] for f in restricted if f in row and row[f] not in (None, 0, "")}
 			if leaked:
 				failures.append(f"{key} | SNP Settings | {endpoint} | LEAK of {leaked}")
 	report(failures, f"fields as {key}")

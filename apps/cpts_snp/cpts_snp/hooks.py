@@ -119,6 +119,7 @@ override_whitelisted_methods = {
 	"frappe.client.get_single_value": "cpts_snp.permissions.get_single_value",
 	"frappe.desk.form.load.getdoc": "cpts_snp.permissions.getdoc",
 	"frappe.desk.form.load.get_docinfo": "cpts_snp.permissions.get_docinfo",
+	"frappe.desk.form.utils.add_comment": "cpts_snp.permissions.add_comment",
 }
 
 # --- Security headers of the app's web pages (portal /snp/*, public /permanences) ---------------------------

@@ -154,13 +154,18 @@ def query(user: str | None = None, doctype: str | None = None) -> str:
 		return ""
 	conditions = []
 	for parent in parents:
+		if frappe.get_meta(parent).issingle:
+			# the rows of a single doctype (settings): whoever reads the doctype
+			if frappe.has_permission(parent, "read", user=user):
+				conditions.append(f"`tab{doctype}`.`parenttype` = {frappe.db.escape(parent)}")
+			continue
 		condition = query(user, parent)
 		inner = f" WHERE {condition}" if condition else ""
 		conditions.append(
 			f"(`tab{doctype}`.`parenttype` = {frappe.db.escape(parent)} AND `tab{doctype}`.`parent` IN "
 			f"(SELECT `tab{parent}`.`name` FROM `tab{parent}`{inner}))"
 		)
-	return "(" + " OR ".join(conditions) + ")"
+	return "(" + " OR ".join(conditions) + ")" if conditions else "1 = 0"
 
 
 def _filters_on_hidden_fields(doctype: str | None, user: str) -> bool:
@@ -256,7 +261,7 @@ def get_count(doctype, filters=None, debug=False, cache=False):
 	app's doctypes the count is that of the records the caller may read (the same rule as lists)."""
 	from frappe.client import get_count as frappe_get_count
 
-	if not is_app_doctype(doctype):
+	if not is_app_doctype(doctype) and doctype not in ATTACHED_TO_RECORDS:
 		return frappe_get_count(doctype, filters, debug, cache)
 	rows = frappe.get_list(
 		doctype, filters=frappe.client.get_safe_filters(filters), fields=["count(*) as total"], debug=debug
@@ -346,6 +351,87 @@ def _filter_history(doctype: str | None, docinfo) -> None:
 
 def is_app_doctype(doctype: str) -> bool:
 	return doctype in RECORD_RULES or doctype in CHILD_PARENTS or doctype in APP_DOCTYPES
+
+
+# --- What Frappe attaches to a record (files, comments, history) follows the record --------------------------------
+ATTACHED_TO_RECORDS = {
+	"File": ("attached_to_doctype", "attached_to_name"),
+	"Comment": ("reference_doctype", "reference_name"),
+	"Version": ("ref_doctype", "docname"),
+}
+
+
+def attached_query(user: str | None = None, doctype: str | None = None) -> str:
+	"""permission_query_conditions of File, Comment and Version (ANDed with Frappe's own): those of an app record
+	are listed only to whom may read the record."""
+	user = user or frappe.session.user
+	if user == "Administrator":
+		return ""
+	doctype_field, name_field = ATTACHED_TO_RECORDS[doctype]
+	table = f"`tab{doctype}`"
+	readable = [
+		f"{table}.`{doctype_field}` IS NULL",
+		f"{table}.`{doctype_field}` NOT IN {_app_doctypes_sql()}",
+	]
+	for app_doctype in sorted(APP_DOCTYPES):
+		if _DOCTYPES[app_doctype] or not frappe.has_permission(app_doctype, "read", user=user):
+			continue
+		match = f"{table}.`{doctype_field}` = {frappe.db.escape(app_doctype)}"
+		if frappe.get_meta(app_doctype).issingle:
+			readable.append(f"({match})")
+			continue
+		condition = query(user, app_doctype)
+		inner = f" WHERE {condition}" if condition else ""
+		readable.append(
+			f"({match} AND {table}.`{name_field}` IN (SELECT `tab{app_doctype}`.`name` FROM `tab{app_doctype}`{inner}))"
+		)
+	return "(" + " OR ".join(readable) + ")"
+
+
+def attached_has_permission(doc, ptype=None, user=None, debug=False) -> bool | None:
+	"""A file, comment or version of an app record: read with the record, written only with the right to
+	write the record."""
+	user = user or frappe.session.user
+	doctype_field, name_field = ATTACHED_TO_RECORDS[doc.doctype]
+	reference, name = doc.get(doctype_field), doc.get(name_field)
+	if user == "Administrator" or reference not in APP_DOCTYPES:
+		return None
+	if not name or not frappe.db.exists(reference, name):
+		return False if ptype not in READ_TYPES else None
+	right = "read" if ptype in READ_TYPES else "write"
+	return None if frappe.has_permission(reference, right, doc=name, user=user) else False
+
+
+def guard_attachment(doc, method=None) -> None:
+	"""Before a file is attached to an app record (frappe.handler.upload_file, REST POST File…): only someone who
+	may write the record attaches to it (Frappe's upload checks and then ignores the answer), and the file is
+	private (a public file is served to anyone who has its address)."""
+	if doc.attached_to_doctype not in APP_DOCTYPES or doc.flags.ignore_permissions:
+		return
+	name = doc.attached_to_name
+	record = name if name and frappe.db.exists(doc.attached_to_doctype, name) else None
+	if frappe.session.user != "Administrator" and not frappe.has_permission(
+		doc.attached_to_doctype, "write", doc=record
+	):
+		frappe.throw(_("You cannot attach a file to this record"), frappe.PermissionError)
+	doc.is_private = 1
+
+
+@frappe.whitelist(methods=["POST"])
+def add_comment(
+	reference_doctype: str, reference_name: str, content: str, comment_email: str, comment_by: str
+):
+	"""Override of frappe.desk.form.utils.add_comment: Frappe lets anyone who reads a record comment on it; on an
+	app record a comment is a write (doctors, interns and partners write only through the app's endpoints)."""
+	from frappe.desk.form.utils import add_comment as frappe_add_comment
+
+	if reference_doctype in APP_DOCTYPES:
+		frappe.has_permission(reference_doctype, "write", doc=reference_name, throw=True)
+	return frappe_add_comment(reference_doctype, reference_name, content, comment_email, comment_by)
+
+
+def _app_doctypes_sql() -> str:
+	return "(" + ", ".join(frappe.db.escape(doctype) for doctype in sorted(APP_DOCTYPES)) + ")"
 
 
 def _list_condition(user: str | None, condition) -> str:
@@ -731,14 +817,22 @@ for _doctype, _is_table in _DOCTYPES.items():
 def hooks() -> dict:
 	"""The hooks of every app doctype (hooks.py): the two dispatchers and the server-owned fields guard."""
 	every = sorted(APP_DOCTYPES)
+	attached = sorted(ATTACHED_TO_RECORDS)
 	return {
-		"permission_query_conditions": {dt: "cpts_snp.permissions.query" for dt in every},
-		"has_permission": {dt: "cpts_snp.permissions.has_permission" for dt in every},
+		"permission_query_conditions": {
+			**{dt: "cpts_snp.permissions.query" for dt in every},
+			**{dt: "cpts_snp.permissions.attached_query" for dt in attached},
+		},
+		"has_permission": {
+			**{dt: "cpts_snp.permissions.has_permission" for dt in every},
+			**{dt: "cpts_snp.permissions.attached_has_permission" for dt in attached},
+		},
 		"doc_events": {
 			dt: {
 				"before_validate": "cpts_snp.permissions.guard_server_owned",
 				"before_update_after_submit": "cpts_snp.permissions.guard_server_owned",
 			}
 			for dt in every
-		},
+		}
+		| {"File": {"before_insert": "cpts_snp.permissions.guard_attachment"}},
 	}
