@@ -649,3 +649,24 @@ def test_over_http_the_cpts_bank_details_and_approval_settings_are_finance_and_c
 		finance = http_login(world.accountant).get(url).json()["data"]
 		assert (finance["cpts_iban"], finance["allow_self_approval"]) == (IBAN_B, 1)
 	frappe.db.commit()
+
+
+def test_finance_refuses_a_pending_iban_with_a_reason_and_the_confirmed_one_stays(finance):
+	user, professional = make_doctor()
+	frappe.db.set_value("SNP Professional", professional, "iban", IBAN_A)
+	with as_user(user):
+		portal.update_profile(professional, {"iban": IBAN_B, "bic": "CMCIFR2A"})
+	with as_user(finance.coordinator), pytest.raises(frappe.PermissionError):
+		bank_details.reject(professional, "IBAN douteux")
+	with as_user(finance.accountant), pytest.raises(frappe.ValidationError):
+		bank_details.reject(professional, " ")
+	with as_user(finance.accountant):
+		bank_details.reject(professional, "IBAN d'une autre personne")
+	assert frappe.db.get_value("SNP Professional", professional, ["iban", "pending_iban"]) == (IBAN_A, None)
+	assert frappe.db.exists(
+		"Comment",
+		{"reference_name": professional, "comment_type": "Info", "content": ("like", "%autre personne%")},
+	)
+	assert not frappe.db.exists(
+		"ToDo", {"reference_type": "SNP Professional", "reference_name": professional, "status": "Open"}
+	)

@@ -131,7 +131,9 @@ def test_staff_without_the_right_to_read_slots_cannot_list_free_slots(server, co
 	params = {"start": str(getdate(add_days(today(), DAY))), "end": str(getdate(add_days(today(), DAY + 1)))}
 
 	def listing(user):
-		return requests.get(f"{server}{METHOD}.free_slots", params=params, headers=token(tokens[user]), timeout=60)
+		return requests.get(
+			f"{server}{METHOD}.free_slots", params=params, headers=token(tokens[user]), timeout=60
+		)
 
 	assert listing(accountant).status_code == 403
 	assert slot in {row["name"] for row in listing(coordinator).json()["message"]}
@@ -168,7 +170,9 @@ def test_a_partner_cancels_its_own_booking_and_the_slot_is_offered_again(server,
 		"Le patient est allé aux urgences",
 	)
 	assert frappe.db.get_value("SNP Slot", slot, "status") == "Available"
-	assert frappe.db.exists("SNP Partner Access Log", {"user": partners.a.user, "action": "Booking cancelled"})
+	assert frappe.db.exists(
+		"SNP Partner Access Log", {"user": partners.a.user, "action": "Booking cancelled"}
+	)
 
 
 def test_a_partner_cannot_cancel_another_partners_booking_nor_without_reason_nor_when_view_only(
@@ -186,3 +190,19 @@ def test_a_partner_cannot_cancel_another_partners_booking_nor_without_reason_nor
 	frappe.db.rollback()
 	assert frappe.db.get_value("SNP Booking", booking, "status") == "Booked"
 	assert frappe.db.get_value("SNP Slot", slot, "status") == "Booked"
+
+
+def test_a_partner_told_a_slot_is_taken_learns_nothing_of_who_took_it(server, committed, partners):
+	slot = make_slot(committed.professional(), future_start(DAY, 15)).name
+	frappe.db.commit()
+	assert book(server, partners.a, slot, last_name="Secretissime").ok
+	refused = book(server, partners.b, slot)
+	assert refused.status_code == 417
+	text = refused.text
+	assert "n'est plus disponible" in text
+	booking = frappe.db.get_value("SNP Booking", {"slot": slot}, "name")
+	for secret in ("Secretissime", partners.a.partner, partners.a.user, booking):
+		assert secret not in text
+	frappe.db.rollback()
+	frappe.db.delete("SNP Booking", {"slot": slot})
+	frappe.db.commit()

@@ -121,6 +121,34 @@ def confirm(professional: str):
 	return doc
 
 
+def reject(professional: str, reason: str):
+	"""The finance team refuses a doctor's pending bank details (a mistyped or doubtful IBAN): the confirmed
+	IBAN stays, the pending one is dropped, the refusal and its reason go to the record's timeline."""
+	if not is_finance():
+		frappe.throw(
+			_("Only the accountant or the treasurer refuses new bank details"), frappe.PermissionError
+		)
+	if not (reason or "").strip():
+		frappe.throw(_("Please give the reason for refusing the new bank details"), InvalidBankDetailsError)
+	doc = frappe.get_doc("SNP Professional", professional)
+	doc.check_permission("read")
+	if not doc.pending_iban:
+		frappe.throw(_("There are no new bank details to confirm"), InvalidBankDetailsError)
+	doc.pending_iban = doc.pending_bic = doc.iban_changed_on = None
+	doc.flags.bank_details_confirmed = True  # the pending fields are changed here, by the server
+	doc.flags.ignore_permissions = True
+	_server_write(doc)
+	doc.save()
+	_close_todos(doc.name)
+	doc.add_comment(
+		"Info",
+		_("New bank details refused by {0}: {1}").format(
+			frappe.utils.get_fullname(frappe.session.user), reason.strip()
+		),
+	)
+	return doc
+
+
 def _server_write(doc) -> None:
 	try:
 		from cpts_snp.permissions import server_write

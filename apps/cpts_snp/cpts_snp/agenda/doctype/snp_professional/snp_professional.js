@@ -21,5 +21,22 @@ frappe.ui.form.on("SNP Professional", {
 					})
 			)
 		).addClass("btn-primary");
+		frm.add_custom_button(__("Refuse the new bank details"), () =>
+			frappe.prompt(
+				{ fieldname: "reason", fieldtype: "Small Text", label: __("Reason"), reqd: 1 },
+				({ reason }) =>
+					frappe
+						.call({
+							method: "cpts_snp.agenda.doctype.snp_professional.snp_professional.reject_bank_details",
+							args: { professional: frm.doc.name, reason },
+							freeze: true,
+						})
+						.then(() => {
+							frappe.show_alert({ message: __("Bank details refused"), indicator: "orange" });
+							frm.reload_doc();
+						}),
+				__("Refuse the new bank details")
+			)
+		);
 	},
 });

@@ -126,3 +126,9 @@ class SNPProfessional(Document):
 def confirm_bank_details(professional: str) -> None:
 	"""« Confirmer les nouvelles coordonnées bancaires » (accountant or treasurer)."""
 	bank_details.confirm(professional)
+
+
+@frappe.whitelist(methods=["POST"])
+def reject_bank_details(professional: str, reason: str) -> None:
+	"""« Refuser les nouvelles coordonnées bancaires » (accountant or treasurer), with a reason."""
+	bank_details.reject(professional, reason)
