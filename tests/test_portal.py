@@ -314,6 +314,7 @@ def test_a_doctor_reads_and_downloads_only_his_own_statements(server, http_login
 			"FR7630006000011234567890189",
 		)
 		make_slot(doctor.professional, frappe.utils.get_datetime("2015-03-10 10:00:00"))
+	frappe.db.delete("SNP Indemnity Scheme", {"scheme_name": "Test barème 2015"})  # left by an interrupted run
 	frappe.get_doc(
 		{
 			"doctype": "SNP Indemnity Scheme",

@@ -20,6 +20,8 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
+from cpts_snp.api import endpoint
+
 STAFF_ROLES = {"System Manager", "Coordinateur CPTS", "Télésecrétaire", "Comptable CPTS", "Trésorier CPTS"}
 COORDINATION = frozenset({"System Manager", "Coordinateur CPTS"})
 SERVER_ONLY = frozenset()
@@ -256,10 +258,13 @@ class ChildRow(Document):
 
 
 @frappe.whitelist()
+@endpoint
 def get_count(doctype, filters=None, debug=False, cache=False):
 	"""Override of frappe.client.get_count: Frappe counts with frappe.db.count, without record rules; for the
 	app's doctypes the count is that of the records the caller may read (the same rule as lists)."""
 	from frappe.client import get_count as frappe_get_count
+
+	_known_doctype(doctype)
 
 	if not is_app_doctype(doctype) and doctype not in ATTACHED_TO_RECORDS:
 		return frappe_get_count(doctype, filters, debug, cache)
@@ -270,10 +275,13 @@ def get_count(doctype, filters=None, debug=False, cache=False):
 
 
 @frappe.whitelist()
+@endpoint
 def get_value(doctype, fieldname, filters=None, as_dict=True, debug=False, parent=None):
 	"""Override of frappe.client.get_value: for a single doctype of the app (SNP Settings) Frappe reads any
 	field once the doctype is readable; here only the fields of the caller's permission levels."""
 	from frappe.client import get_value as frappe_get_value
+
+	_known_doctype(doctype)
 
 	if is_app_doctype(doctype) and frappe.get_meta(doctype).issingle:
 		try:
@@ -285,9 +293,12 @@ def get_value(doctype, fieldname, filters=None, as_dict=True, debug=False, paren
 
 
 @frappe.whitelist()
+@endpoint
 def get_single_value(doctype, field):
 	"""Override of frappe.client.get_single_value, with the same permission levels as get_value."""
 	from frappe.client import get_single_value as frappe_get_single_value
+
+	_known_doctype(doctype)
 
 	if is_app_doctype(doctype):
 		_check_single_fields(doctype, [field])
@@ -305,16 +316,20 @@ def _check_single_fields(doctype: str, fields: list) -> None:
 
 
 @frappe.whitelist()
+@endpoint
 def getdoc(doctype, name, user=None):
 	"""Override of frappe.desk.form.load.getdoc: the form's history (Version) of an app record shows only the
 	changes of fields the caller may read (Frappe sends every change, an IBAN's included)."""
 	from frappe.desk.form.load import getdoc as frappe_getdoc
+
+	_known_doctype(doctype)
 
 	frappe_getdoc(doctype, name, user)
 	_filter_history(doctype, frappe.response.get("docinfo"))
 
 
 @frappe.whitelist()
+@endpoint
 def get_docinfo(doc=None, doctype=None, name=None):
 	"""Override of frappe.desk.form.load.get_docinfo, with the history filtered as in getdoc."""
 	from frappe.desk.form.load import get_docinfo as frappe_get_docinfo
@@ -418,6 +433,7 @@ def guard_attachment(doc, method=None) -> None:
 
 
 @frappe.whitelist(methods=["POST"])
+@endpoint
 def add_comment(
 	reference_doctype: str, reference_name: str, content: str, comment_email: str, comment_by: str
 ):
@@ -425,9 +441,17 @@ def add_comment(
 	app record a comment is a write (doctors, interns and partners write only through the app's endpoints)."""
 	from frappe.desk.form.utils import add_comment as frappe_add_comment
 
+	_known_doctype(reference_doctype)
+
 	if reference_doctype in APP_DOCTYPES:
 		frappe.has_permission(reference_doctype, "write", doc=reference_name, throw=True)
 	return frappe_add_comment(reference_doctype, reference_name, content, comment_email, comment_by)
+
+
+def _known_doctype(doctype) -> None:
+	"""The overridden methods answer an unknown doctype with a clear 404, not a database error."""
+	if not isinstance(doctype, str) or not doctype or not frappe.db.exists("DocType", doctype):
+		frappe.throw(_("DocType {0} not found").format(doctype), frappe.DoesNotExistError)
 
 
 def _app_doctypes_sql() -> str:

@@ -3,6 +3,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import today
 
+from cpts_snp.api import endpoint
 from cpts_snp.exceptions import InvalidBankDetailsError, InvalidPhoneError, InvalidRPPSError
 from cpts_snp.permissions import is_staff
 from cpts_snp.rules.identifiers import (
@@ -123,12 +124,14 @@ class SNPProfessional(Document):
 
 
 @frappe.whitelist(methods=["POST"])
+@endpoint
 def confirm_bank_details(professional: str) -> None:
 	"""« Confirmer les nouvelles coordonnées bancaires » (accountant or treasurer)."""
 	bank_details.confirm(professional)
 
 
 @frappe.whitelist(methods=["POST"])
+@endpoint
 def reject_bank_details(professional: str, reason: str) -> None:
 	"""« Refuser les nouvelles coordonnées bancaires » (accountant or treasurer), with a reason."""
 	bank_details.reject(professional, reason)
