@@ -88,14 +88,26 @@ def payments_of(run_name):
 	)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def finance():
-	return frappe._dict(
+	"""The finance team and a coordinator, committed once for the module (each new user makes Frappe clear its
+	whole cache: creating them for every test cost seconds each); removed afterwards."""
+	frappe.db.rollback()
+	frappe.set_user("Administrator")
+	users = frappe._dict(
 		accountant=make_user(["Comptable CPTS"], desk_user=True),
 		treasurer=make_user(["Trésorier CPTS"], desk_user=True),
 		both=make_user(["Comptable CPTS", "Trésorier CPTS"], desk_user=True),
 		coordinator=make_user(["Coordinateur CPTS"], desk_user=True),
 	)
+	frappe.db.commit()
+	yield users
+	frappe.db.rollback()
+	frappe.set_user("Administrator")
+	for user in users.values():
+		frappe.db.delete("ToDo", {"allocated_to": user})
+		frappe.delete_doc("User", user, force=True, ignore_permissions=True)
+	frappe.db.commit()
 
 
 @pytest.fixture

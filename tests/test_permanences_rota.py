@@ -25,9 +25,28 @@ def at(hour, day=DAY):
 	return day.replace(hour=hour)
 
 
+@pytest.fixture(scope="module")
+def doctors():
+	"""Three doctors, committed once for the module (each new user makes Frappe clear its whole cache)."""
+	frappe.db.rollback()
+	frappe.set_user("Administrator")
+	made = [make_doctor() for _ in range(3)]
+	frappe.db.commit()
+	yield made
+	frappe.db.rollback()
+	frappe.set_user("Administrator")
+	for user, professional in made:
+		for field in ("from_professional", "to_professional"):
+			frappe.db.delete("SNP Permanence Swap", {field: professional})
+		frappe.db.delete("SNP Permanence", {"professional": professional})
+		frappe.db.delete("SNP Professional", professional)
+		frappe.delete_doc("User", user, force=True, ignore_permissions=True)
+	frappe.db.commit()
+
+
 @pytest.fixture
-def rota():
-	(a_user, a), (b_user, b), (c_user, c) = make_doctor(), make_doctor(), make_doctor()
+def rota(doctors):
+	(a_user, a), (b_user, b), (c_user, c) = doctors
 	permanence = make_permanence(a, at(18), at(19)).name
 	return frappe._dict(
 		a=a,

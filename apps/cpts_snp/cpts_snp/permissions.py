@@ -334,6 +334,11 @@ def get_docinfo(doc=None, doctype=None, name=None):
 	"""Override of frappe.desk.form.load.get_docinfo, with the history filtered as in getdoc."""
 	from frappe.desk.form.load import get_docinfo as frappe_get_docinfo
 
+	if not doc:
+		_known_doctype(doctype)
+		if not isinstance(name, str) or not frappe.db.exists(doctype, name):
+			frappe.throw(_("{0} {1} not found").format(_(doctype), name), frappe.DoesNotExistError)
+
 	frappe_get_docinfo(doc, doctype, name)
 	_filter_history(doctype or getattr(doc, "doctype", None), frappe.response.get("docinfo"))
 
