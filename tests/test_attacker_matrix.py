@@ -82,12 +82,10 @@ ATTACKERS = [
 	"anonymous",
 ]
 CHECKED = IDENTITIES if FULL else ATTACKERS
-# Writes are refused alike to every doctor and every partner: `make test` tries them as one of each kind.
-WRITERS = (
-	ATTACKERS
-	if FULL
-	else ["doctor_a", "intern_a", "partner_1", "partner_expired", "telesecretary", "anonymous"]
-)
+# Writes are refused alike to every website user (no write right at all: tests/test_access_model.py checks the
+# role permissions) and every partner: `make test` tries them as a doctor, a booking partner, the télésecrétaire
+# and anonymous; CPTS_LONG=1 as every attacker.
+WRITERS = ATTACKERS if FULL else ["doctor_a", "partner_1", "telesecretary", "anonymous"]
 
 
 # --- the app's doctypes, from the database ---------------------------------------------------------------------

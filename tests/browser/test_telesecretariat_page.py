@@ -33,8 +33,16 @@ def test_the_telesecretary_books_from_the_desk_page_in_three_clicks(server, desk
 	dialog.locator('input[data-fieldname="patient_last_name"]').fill("Lefebvre")
 	dialog.locator('input[data-fieldname="patient_first_name"]').fill("Hugo")
 	birth = dialog.locator('input[data-fieldname="patient_date_of_birth"]')
-	birth.fill(page.evaluate("frappe.datetime.str_to_user('2015-09-02')"))
+	typed = page.evaluate("frappe.datetime.str_to_user('2015-09-02')")
+	birth.fill(typed)
 	birth.press("Tab")
+	page.wait_for_timeout(300)
+	if not birth.input_value():
+		# the date picker sometimes swallows a value typed while the dialog still animates: set it as a change
+		birth.evaluate(
+			"(el, v) => { el.value = v; el.dispatchEvent(new Event('change', { bubbles: true })); }", typed
+		)
+		page.wait_for_function("el => el.value", arg=birth.element_handle(), timeout=5000)
 	dialog.locator('select[data-fieldname="caller_type"]').select_option("SAS")  # click 2
 	screenshot(page, "telesecretariat-dialog")
 	dialog.get_by_role("button", name="Réserver").click()  # click 3
@@ -45,7 +53,12 @@ def test_the_telesecretary_books_from_the_desk_page_in_three_clicks(server, desk
 	booking = frappe.get_doc("SNP Booking", {"slot": slot})
 	call = frappe.get_doc("SNP Call", booking.call)
 	assert (booking.patient_last_name, booking.channel, booking.regulated) == ("Lefebvre", "SAS", 1)
-	assert (call.caller_type, call.outcome, call.handled_by, call.commune) == ("SAS", "SNP appointment booked", telesecretary, commune)
+	assert (call.caller_type, call.outcome, call.handled_by, call.commune) == (
+		"SAS",
+		"SNP appointment booked",
+		telesecretary,
+		commune,
+	)
 	frappe.db.delete("SNP Call", call.name)
 	frappe.db.delete("SNP Sector", sector.name)
 	frappe.db.commit()

@@ -334,7 +334,8 @@ def get_docinfo(doc=None, doctype=None, name=None):
 	"""Override of frappe.desk.form.load.get_docinfo, with the history filtered as in getdoc."""
 	from frappe.desk.form.load import get_docinfo as frappe_get_docinfo
 
-	if not doc:
+	if not isinstance(doc, Document):
+		doc = None  # over HTTP a document is named by doctype and name, never sent whole
 		_known_doctype(doctype)
 		if not isinstance(name, str) or not frappe.db.exists(doctype, name):
 			frappe.throw(_("{0} {1} not found").format(_(doctype), name), frappe.DoesNotExistError)
