@@ -47,8 +47,10 @@ SHIFTS = [(time(8, 30), time(12, 30)), (time(13, 30), time(19, 0))]
 PERMANENCE = (time(18), time(19))
 
 
-def load(commit: bool = True):
+def load(commit: bool = True, on=None):
+	"""Load the demo around the day `on` (today by default: the demo's weeks roll with the calendar)."""
 	frappe.flags.mute_emails = True
+	on = getdate(on or today())
 	supervisors = []
 	for rpps in SUPERVISORS:
 		name = frappe.db.get_value("SNP Professional", {"rpps": rpps})
@@ -58,15 +60,15 @@ def load(commit: bool = True):
 	if len(supervisors) < len(SUPERVISORS):
 		return  # the demo doctors come from cpts_snp.demo.loader.load
 	protocols = [ensure_protocol(title, body) for title, body in PROTOCOLS]
-	first_day = getdate(add_days(today(), -28))
+	first_day = getdate(add_days(on, -28))
 	for email, first, last, rpps, sector, faculty, chosen in INTERNS:
 		ensure_user(email, first, last, ["Interne SNP", "Médecin SNP"], False)
 		professional = ensure_professional(last, first, rpps, "SASPAS intern", sector, email)
 		mine = [supervisors[i] for i in chosen]
-		ensure_intern(professional, first, last, email, faculty, mine)
+		ensure_intern(professional, first, last, email, faculty, mine, on)
 		ensure_shifts(mine, first_day, 56)
-		ensure_intern_slots(professional, protocols)
-	ensure_permanences(supervisors + active_doctors(), 31)
+		ensure_intern_slots(professional, protocols, on)
+	ensure_permanences(supervisors + active_doctors(), 31, on)
 	if commit:
 		frappe.db.commit()
 
@@ -90,10 +92,10 @@ def ensure_protocol(title, body):
 	)
 
 
-def ensure_intern(professional, first, last, email, faculty, supervisors):
+def ensure_intern(professional, first, last, email, faculty, supervisors, on):
 	if frappe.db.exists("SNP Intern", {"professional": professional}):
 		return
-	semester_start = getdate(today()).replace(day=1) - timedelta(days=60)
+	semester_start = on.replace(day=1) - timedelta(days=60)
 	frappe.get_doc(
 		{
 			"doctype": "SNP Intern",
@@ -134,10 +136,10 @@ def ensure_shifts(supervisors, first_day, days):
 				).insert()
 
 
-def ensure_intern_slots(professional, protocols):
+def ensure_intern_slots(professional, protocols, on):
 	"""Two afternoon slots a day on the coming weekdays (within the supervisors' shifts)."""
 	for offset in range(1, 8):
-		day = getdate(add_days(today(), offset))
+		day = getdate(add_days(on, offset))
 		if day.weekday() >= 5:
 			continue
 		for start in (time(14, 0), time(16, 0)):
@@ -159,9 +161,9 @@ def active_doctors():
 	)
 
 
-def ensure_permanences(doctors, days):
+def ensure_permanences(doctors, days, on):
 	"""One hour of teleconsultation every evening of the coming month but Sundays, doctors taking turns."""
-	first_day = getdate(today())
+	first_day = on
 	for offset in range(days):
 		day = first_day + timedelta(days=offset)
 		if day.weekday() == 6:
