@@ -97,6 +97,8 @@ website_route_rules = [
 
 scheduler_events = {
 	"daily": ["cpts_snp.services.generation.generate_all"],
+	# INT_R03: the outbox of bookings reported to the SAS platform, drained every minute (retries with backoff)
+	"cron": {"* * * * *": ["cpts_snp.services.sas_feedback.send_due"]},
 }
 
 after_install = "cpts_snp.setup.install.after_install"
@@ -111,6 +113,12 @@ _access = _permission_hooks()
 permission_query_conditions = _access["permission_query_conditions"]
 has_permission = _access["has_permission"]
 doc_events = _access["doc_events"]
+# INT_R03: a booking made through the SAS, and each later change of its status, is reported to the SAS platform
+# (an outbox message written in the booking's transaction, sent after the commit: cpts_snp.services.sas_feedback).
+doc_events["SNP Booking"] |= {
+	"after_insert": "cpts_snp.services.sas_feedback.booking_inserted",
+	"on_update": "cpts_snp.services.sas_feedback.booking_updated",
+}
 
 # Frappe methods that ignore record rules, made to apply them for the app's doctypes.
 override_whitelisted_methods = {
