@@ -416,6 +416,7 @@ class _Ctx:
 		self.resource = None  # the resource being walked (FHIRPath %resource)
 		self.root = None  # %rootResource (the container of contained resources)
 		self.contained_targets: dict[str, set[str]] = {}
+		self.bundle_refs: list[tuple[str, str, set[str]]] = []  # (path, reference, guide target profiles)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -447,6 +448,9 @@ def _definition_for(node: _Node, type_code: str | None) -> _Node | None:
 	return sd.root if sd else None
 
 
+_RESULTS: dict[tuple, bool] = {}  # (expression, element path, element JSON) -> the invariant fails
+
+
 def _check_constraints(node: _Node, value, path: str, ctx: _Ctx, data_for_fhirpath):
 	for c in node.el.get("constraint") or ():
 		if c.get("severity") != "error" or not c.get("expression"):
@@ -469,11 +473,25 @@ def _check_constraints(node: _Node, value, path: str, ctx: _Ctx, data_for_fhirpa
 		expression = c["expression"]
 		if c["key"] in REWRITTEN_INVARIANTS:
 			expression = REWRITTEN_INVARIANTS[c["key"]](expression)
+		base_path = (node.el.get("base") or {}).get("path") or node.el["path"]
+		# An expression without %variables depends on the element alone: answers repeat (same codings,
+		# references, periods in every Slot of a Bundle), so they are remembered.
+		cache_key = None
+		if "%" not in expression and not (
+			isinstance(data_for_fhirpath, dict) and "resourceType" in data_for_fhirpath
+		):
+			cache_key = (expression, base_path, json.dumps(data_for_fhirpath, sort_keys=True, default=str))
+			failed = _RESULTS.get(cache_key)
+			if failed is not None:
+				if failed:
+					ctx.errors.append(
+						f"{path}: invariant {c['key']} fails: {c.get('human', c['expression'])} [{c['key']}]"
+					)
+				continue
 		fn = _compiled(expression)
 		data = data_for_fhirpath
 		if isinstance(data, dict) and "resourceType" not in data:
 			# typed node: FHIRPath's children()/as() need the element's type (Meta, Identifier, Bundle.entry...)
-			base_path = (node.el.get("base") or {}).get("path") or node.el["path"]
 			data = ResourceNode.create_node(data, _PATH2TYPE.get(base_path, base_path))
 		env = {"resource": ctx.resource, "rootResource": ctx.root, "context": data}
 		try:
@@ -482,6 +500,10 @@ def _check_constraints(node: _Node, value, path: str, ctx: _Ctx, data_for_fhirpa
 			raise ConformanceSetupError(
 				f"{path}: fhirpathpy cannot evaluate {c['key']} {c['expression']!r}: {e}"
 			) from e
+		if cache_key is not None:
+			if len(_RESULTS) > 100_000:
+				_RESULTS.clear()
+			_RESULTS[cache_key] = result == [False]
 		if result == [False]:
 			ctx.errors.append(
 				f"{path}: invariant {c['key']} fails: {c.get('human', c['expression'])} [{c['key']}]"
@@ -540,7 +562,7 @@ def _walk(value, node: _Node, type_code: str | None, path: str, ctx: _Ctx, ext=N
 	_walk_object(value, definition, path, ctx)
 	_check_constraints(node, value, path, ctx, value)
 	if type_code == "Reference":
-		_note_contained_target(node, value, ctx)
+		_note_reference(node, value, path, ctx)
 
 
 def _walk_primitive_extension(ext, path, ctx):
@@ -551,14 +573,55 @@ def _walk_primitive_extension(ext, path, ctx):
 	_walk_object(ext, element, path, ctx)
 
 
-def _note_contained_target(node: _Node, value: dict, ctx: _Ctx):
+def _note_reference(node: _Node, value: dict, path: str, ctx: _Ctx):
+	"""Remember references whose targetProfile narrows to guide profiles, to check their targets."""
 	ref = value.get("reference")
-	if not isinstance(ref, str) or not ref.startswith("#"):
+	if not isinstance(ref, str) or not ref:
 		return
-	for t in node.types:
-		for target in t.get("targetProfile") or ():
-			if _registry().sd(target) is not None and target.split("|")[0] in _registry().guide_urls:
-				ctx.contained_targets.setdefault(ref[1:], set()).add(target.split("|")[0])
+	reg = _registry()
+	targets = {
+		target.split("|")[0]
+		for t in node.types
+		for target in t.get("targetProfile") or ()
+		if target.split("|")[0] in reg.guide_urls
+	}
+	if not targets:
+		return
+	if ref.startswith("#"):
+		ctx.contained_targets.setdefault(ref[1:], set()).update(targets)
+	else:
+		ctx.bundle_refs.append((path, ref, targets))
+
+
+def _check_bundle_references(bundle: dict, ctx: _Ctx):
+	"""A reference resolved within the Bundle must reach a resource of one of its guide target profiles."""
+	by_key = {}
+	for e in bundle.get("entry") or ():
+		res = e.get("resource") if isinstance(e, dict) else None
+		if not isinstance(res, dict):
+			continue
+		if isinstance(e.get("fullUrl"), str):
+			by_key[e["fullUrl"]] = res
+		if res.get("id"):
+			by_key[f"{res.get('resourceType')}/{res['id']}"] = res
+	for path, ref, targets in ctx.bundle_refs:
+		target = by_key.get(ref)
+		if target is None:
+			tail = "/".join(ref.rstrip("/").split("/")[-2:])
+			target = by_key.get(tail) if "/" in tail else None
+		if target is None:
+			continue  # not in this Bundle: nothing to check here
+		declared = {p.split("|")[0] for p in (target.get("meta") or {}).get("profile") or ()}
+		if declared & targets:
+			continue
+		if any(
+			_registry().sd(t).type == target.get("resourceType") and not _validate_one(target, t)
+			for t in targets
+		):
+			continue
+		ctx.errors.append(
+			f"{path}: {ref} is not a {' or '.join(sorted(t.rsplit('/', 1)[-1] for t in targets))} [targetProfile]"
+		)
 
 
 def _walk_object(obj: dict, definition: _Node, path: str, ctx: _Ctx):
@@ -848,8 +911,10 @@ def _validate_one(resource: dict, profile: str) -> list[str]:
 		return [f"{rtype}: a {sd.type} is expected by {profile} [type]"]
 	label = f"{sd.type}/{resource.get('id', '?')}"
 	_walk_resource_against(resource, sd, label, ctx)
-	if sd.type == "Bundle" and sd.url in reg.guide_urls:
-		_guide_bundle_rules(resource, sd, ctx)
+	if sd.type == "Bundle":
+		_check_bundle_references(resource, ctx)
+		if sd.url in reg.guide_urls:
+			_guide_bundle_rules(resource, sd, ctx)
 	return [f"{e} ({sd.url.rsplit('/', 1)[-1]})" for e in ctx.errors]
 
 
