@@ -25,27 +25,106 @@ from conftest import Committed
 
 EXAMPLES = 150 if os.environ.get("CPTS_LONG") == "1" else 25
 WATCHED = ["SNP Booking", "SNP Slot", "SNP Call", "SNP Professional", "SNP Partner", "User"]
+ANSWERS = {
+	"Bundle",
+	"OperationOutcome",
+	"Appointment",
+	"CapabilityStatement",
+	"OperationDefinition",
+	"Slot",
+	"Schedule",
+	"Practitioner",
+	"PractitionerRole",
+	"HealthcareService",
+	"Organization",
+}
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 
 PARAMS = [
-	"status", "start", PRACTITIONER_PARAM, "_include", "_include:iterate", "_count", "date", "_id", "slot",
-	"specialty", "service-type", "_format", "_elements", "identifier",
+	"status",
+	"start",
+	PRACTITIONER_PARAM,
+	"_include",
+	"_include:iterate",
+	"_count",
+	"date",
+	"_id",
+	"slot",
+	"specialty",
+	"service-type",
+	"_format",
+	"_elements",
+	"identifier",
 ]
-tricky = st.sampled_from([
-	"ge2026-02-30", "le9999-12-31T25:61:00", "gt2026-12-01T10:00:00+01:00", "eq2026-12-01", "sa2026", "ge", "",
-	"free", "busy", "booked,cancelled", "Slot:schedule", "Schedule:actor", "Slot:*", "0", "-1", "99999999999",
-	f"{RPPS_SYSTEM}|810000000001", f"{RPPS_SYSTEM}|", "|810000000001", "urn:oid:x|1", ",,,", "RDV-2026-00001",
-	"CR-2026-00001", "' OR 1=1 --", "<script>alert(1)</script>", "../../etc/passwd", "%00", "é" * 300, "null",
-])
+tricky = st.sampled_from(
+	[
+		"ge2026-02-30",
+		"le9999-12-31T25:61:00",
+		"gt2026-12-01T10:00:00+01:00",
+		"eq2026-12-01",
+		"sa2026",
+		"ge",
+		"",
+		"free",
+		"busy",
+		"booked,cancelled",
+		"Slot:schedule",
+		"Schedule:actor",
+		"Slot:*",
+		"0",
+		"-1",
+		"99999999999",
+		f"{RPPS_SYSTEM}|810000000001",
+		f"{RPPS_SYSTEM}|",
+		"|810000000001",
+		"urn:oid:x|1",
+		",,,",
+		"RDV-2026-00001",
+		"CR-2026-00001",
+		"' OR 1=1 --",
+		"<script>alert(1)</script>",
+		"../../etc/passwd",
+		"%00",
+		"é" * 300,
+		"null",
+	]
+)
 values = st.one_of(tricky, st.text(max_size=60), st.integers(-(10**15), 10**15).map(str))
-queries = st.lists(st.tuples(st.one_of(st.sampled_from(PARAMS), st.text(min_size=1, max_size=20)), values), max_size=6)
+queries = st.lists(
+	st.tuples(st.one_of(st.sampled_from(PARAMS), st.text(min_size=1, max_size=20)), values), max_size=6
+)
 segments = st.one_of(
-	st.sampled_from(["Slot", "Appointment", "Patient", "metadata", "Schedule", "", "RDV-2026-00001", "..", "%2e%2e"]),
-	st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"], blacklist_characters="/?#"), max_size=30),
+	st.sampled_from(
+		[
+			"Slot",
+			"Appointment",
+			"Patient",
+			"metadata",
+			"Schedule",
+			"",
+			"RDV-2026-00001",
+			"..",
+			"%2e%2e",
+			"ps",
+			"Practitioner",
+			"PractitionerRole",
+			"HealthcareService",
+			"Organization",
+			"cpts",
+			"PRO-00001.LIEU-00001",
+		]
+	),
+	st.text(
+		alphabet=st.characters(blacklist_categories=["Cs", "Cc"], blacklist_characters="/?#"), max_size=30
+	),
 )
 json_values = st.recursive(
-	st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=30), tricky),
-	lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(st.text(max_size=12), children, max_size=4)),
+	st.one_of(
+		st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=30), tricky
+	),
+	lambda children: st.one_of(
+		st.lists(children, max_size=4), st.dictionaries(st.text(max_size=12), children, max_size=4)
+	),
 	max_leaves=12,
 )
 
@@ -56,7 +135,19 @@ def world(server):
 	records = Committed()
 	user = records.user(["Partenaire SNP"])
 	partner = make_partner(users=[user], rate_limit_per_minute=0).name
+	finess = frappe.db.get_single_value("SNP Settings", "cpts_finess")
+	frappe.db.set_single_value("SNP Settings", "cpts_finess", "440099999")
+	place = frappe.get_doc(
+		{
+			"doctype": "SNP Place",
+			"place_name": "Cabinet Fuzz",
+			"address_line": "1 rue du Test",
+			"postal_code": "44000",
+			"city": "Nantes",
+		}
+	).insert()
 	professional = records.professional()
+	frappe.db.set_value("SNP Professional", professional, "place", place.name)
 	slots = [make_slot(professional, future_start(33, hour)).name for hour in (9, 10, 11)]
 	token = api_token(user)
 	frappe.db.commit()
@@ -68,6 +159,9 @@ def world(server):
 	)
 	delete_partners([partner], [user])
 	records.cleanup()
+	frappe.delete_doc("SNP Place", place.name, force=True, ignore_permissions=True)
+	frappe.db.set_single_value("SNP Settings", "cpts_finess", finess)
+	frappe.db.commit()
 
 
 def counts() -> dict:
@@ -79,9 +173,11 @@ def check_answer(response, what: str) -> None:
 	assert response.status_code < 500, f"{what} → {response.status_code}: {response.text[:500]}"
 	if not urllib.parse.urlsplit(response.url).path.startswith("/fhir"):
 		return  # a « .. » segment normalised by the client: another page of the site
-	assert response.headers.get("Content-Type", "").startswith("application/fhir+json"), f"{what}: {response.text[:300]}"
+	assert response.headers.get("Content-Type", "").startswith("application/fhir+json"), (
+		f"{what}: {response.text[:300]}"
+	)
 	resource = response.json()
-	assert resource.get("resourceType") in ("Bundle", "OperationOutcome", "Appointment", "CapabilityStatement"), what
+	assert resource.get("resourceType") in ANSWERS, what
 	if response.status_code >= 400:
 		assert resource["resourceType"] == "OperationOutcome", what
 
@@ -91,13 +187,15 @@ def valid_appointment(slot: str) -> dict:
 		"resourceType": "Appointment",
 		"status": "booked",
 		"slot": [{"reference": f"Slot/{slot}"}],
-		"contained": [{
-			"resourceType": "Patient",
-			"id": "patient",
-			"name": [{"family": "Fuzz", "given": ["Louise"]}],
-			"birthDate": "1987-03-12",
-			"telecom": [{"system": "phone", "value": "06 11 22 33 44"}],
-		}],
+		"contained": [
+			{
+				"resourceType": "Patient",
+				"id": "patient",
+				"name": [{"family": "Fuzz", "given": ["Louise"]}],
+				"birthDate": "1987-03-12",
+				"telecom": [{"system": "phone", "value": "06 11 22 33 44"}],
+			}
+		],
 		"participant": [{"actor": {"reference": "#patient"}, "status": "accepted"}],
 		"description": "Fièvre",
 	}
@@ -106,7 +204,13 @@ def valid_appointment(slot: str) -> dict:
 def paths(document, prefix=()):
 	"""Every address (tuple of keys and indexes) inside a JSON document."""
 	yield prefix
-	children = document.items() if isinstance(document, dict) else enumerate(document) if isinstance(document, list) else ()
+	children = (
+		document.items()
+		if isinstance(document, dict)
+		else enumerate(document)
+		if isinstance(document, list)
+		else ()
+	)
 	for key, child in children:
 		yield from paths(child, (*prefix, key))
 
@@ -138,8 +242,11 @@ def test_generated_searches_and_reads_never_break_the_facade(server, world, path
 @FUZZ
 @given(query=queries)
 def test_a_valid_slot_search_with_generated_extra_parameters_never_breaks(server, world, query):
-	base = [("status", "free"), ("start", "ge" + str(future_start(33, 0).date())),
-		(PRACTITIONER_PARAM, f"{RPPS_SYSTEM}|8{world.rpps}")]
+	base = [
+		("status", "free"),
+		("start", "ge" + str(future_start(33, 0).date())),
+		(PRACTITIONER_PARAM, f"{RPPS_SYSTEM}|8{world.rpps}"),
+	]
 	response = requests.get(f"{server}/fhir/Slot", params=base + query, headers=world.headers, timeout=60)
 	check_answer(response, f"GET /fhir/Slot {query}")
 
@@ -149,21 +256,31 @@ def test_a_valid_slot_search_with_generated_extra_parameters_never_breaks(server
 def test_generated_appointments_book_only_when_valid_and_write_nothing_when_refused(server, world, data):
 	document = valid_appointment(data.draw(st.sampled_from(world.slots)))
 	addresses = list(paths(document))
-	body = data.draw(st.one_of(
-		st.builds(lambda p, v, d: json.dumps(mutate(document, p, v, d and bool(p))), st.sampled_from(addresses),
-			json_values, st.booleans()),
-		json_values.map(json.dumps),
-		st.binary(max_size=200),
-		st.sampled_from(["", "{", "[]", "null", '{"resourceType": "Appointment"}', "\x00"]),
-	))
+	body = data.draw(
+		st.one_of(
+			st.builds(
+				lambda p, v, d: json.dumps(mutate(document, p, v, d and bool(p))),
+				st.sampled_from(addresses),
+				json_values,
+				st.booleans(),
+			),
+			json_values.map(json.dumps),
+			st.binary(max_size=200),
+			st.sampled_from(["", "{", "[]", "null", '{"resourceType": "Appointment"}', "\x00"]),
+		)
+	)
 	try:
 		is_json_document = isinstance(json.loads(body), dict | list)
 	except ValueError:
 		is_json_document = False
 	content_type = "application/fhir+json" if is_json_document else "text/plain"  # see the module's docstring
 	before = counts()
-	response = requests.post(f"{server}/fhir/Appointment", data=body, timeout=60,
-		headers={**world.headers, "Content-Type": content_type})
+	response = requests.post(
+		f"{server}/fhir/Appointment",
+		data=body,
+		timeout=60,
+		headers={**world.headers, "Content-Type": content_type},
+	)
 	check_answer(response, f"POST /fhir/Appointment {body[:300]!r}")
 	after = counts()
 	if response.status_code == 201:
@@ -171,9 +288,14 @@ def test_generated_appointments_book_only_when_valid_and_write_nothing_when_refu
 		booking = response.json()["id"]
 		assert after["SNP Booking"] == before["SNP Booking"] + 1
 		assert frappe.db.get_value("SNP Booking", booking, "status") == "Booked"
-		frappe.db.set_value("SNP Booking", booking, {"status": "Cancelled", "active_slot": None,
-			"cancellation_reason": "fuzz"})
-		frappe.db.set_value("SNP Slot", frappe.db.get_value("SNP Booking", booking, "slot"), "status", "Available")
+		frappe.db.set_value(
+			"SNP Booking",
+			booking,
+			{"status": "Cancelled", "active_slot": None, "cancellation_reason": "fuzz"},
+		)
+		frappe.db.set_value(
+			"SNP Slot", frappe.db.get_value("SNP Booking", booking, "slot"), "status", "Available"
+		)
 		frappe.db.delete("SNP Booking", booking)
 		frappe.db.commit()
 	else:
@@ -184,6 +306,8 @@ def test_generated_appointments_book_only_when_valid_and_write_nothing_when_refu
 def test_other_http_methods_are_refused_without_a_server_error(server, world, method):
 	before = counts()
 	for path in ("Appointment", f"Appointment/{world.slots[0]}", "Slot", "Patient/1"):
-		response = requests.request(method, f"{server}/fhir/{path}", headers=world.headers, data="{}", timeout=60)
+		response = requests.request(
+			method, f"{server}/fhir/{path}", headers=world.headers, data="{}", timeout=60
+		)
 		assert 400 <= response.status_code < 500, f"{method} /fhir/{path} → {response.status_code}"
 	assert counts() == before

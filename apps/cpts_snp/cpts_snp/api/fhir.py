@@ -1,57 +1,63 @@
-"""HTTP layer of the FHIR R4 facade for the SAS platform, under /fhir/ (a website page renderer: Frappe has
-already authenticated the request, by session or by `Authorization: token key:secret`).
+"""HTTP layer of the FHIR R4 facade for the SAS platform (guide ans.fhir.fr.sas 1.2.0), a website page renderer
+of the app: Frappe has already authenticated the request (session, `Authorization: token key:secret`, or the SAS
+platform's client certificate verified by the TLS proxy, cpts_snp.services.client_certificates).
 
-	GET  /fhir/metadata                                                  CapabilityStatement (no login needed)
+Two bases, one per flow of the guide:
+
+	/fhir      INT_R04, the slots the CPTS offers (CapabilityStatement SAS-GestionnaireAgenda-CPTS)
+	/fhir/ps   INT_R01, the slots of practitioners who share them individually (SAS-GestionnaireAgenda-PsIndiv)
+
+	GET  [base]/metadata                                       CapabilityStatement (no login needed)
+	GET  [base]/Slot?status=free&start=ge…&start=le…&schedule.actor:Practitioner.identifier=…
+	     [&_include=Slot:schedule&_include:iterate=Schedule:actor]
+	     [&_include=Slot:service-type-reference&_include:iterate=HealthcareService:organization]  (CPTS)
+	     [&_count=…]                                           searchset Bundle (next link when _count cuts)
+	GET  [base]/Slot/<id>, Schedule/<id>, PractitionerRole/<id>, Practitioner/<id>
+	GET  [base]/Schedule?actor=Practitioner/<id>, [base]/Practitioner?identifier=urn:oid:1.2.250.1.71.4.2.1|8…
+	GET  /fhir/HealthcareService/cpts, /fhir/Organization/cpts (CPTS flow)
+
+and, the CPTS's own extension (not in the guide), on /fhir:
+
 	GET  /fhir/OperationDefinition/Appointment-cancel                    the definition of $cancel (no login)
-	GET  /fhir/Slot?status=free&start=ge…&start=le…&schedule.actor:Practitioner.identifier=…
-	     [&_include=Slot:schedule[&_include:iterate=Schedule:actor]]    searchset Bundle
 	GET  /fhir/Appointment[?status=…&date=ge…&_id=…&slot=…]              the caller's bookings (searchset)
 	GET  /fhir/Appointment/<id>                                          one of the caller's bookings
 	POST /fhir/Appointment                                               books the slot (201, or 409 if taken)
 	POST /fhir/Appointment/<id>/$cancel  (Parameters: reason)             cancels one of the caller's bookings
 
 Answers are `application/fhir+json`; refusals are OperationOutcome resources with their real HTTP status
-(400 malformed, 401 not authenticated, 403 forbidden, 404 unknown, 409 slot taken, 429 too many requests).
-Only staff and users of an active partner may call it. Thin: parsing and mapping in cpts_snp.exports.fhir,
-reads and rules in cpts_snp.services.partners, booking in cpts_snp.services.booking.book_slot.
+(400 malformed, 401 not authenticated, 403 forbidden, 404 unknown, 406 format, 409 slot taken, 429 too many
+requests, 503 not configured). Only staff and users of an active partner may call it. Thin: parsing and mapping
+in cpts_snp.exports.fhir, reads in cpts_snp.services.sas_directory and cpts_snp.services.partners, booking in
+cpts_snp.services.booking.book_slot.
 """
+
+from functools import lru_cache
 
 import frappe
 from frappe import _
 from frappe.utils import get_datetime, get_system_timezone, now_datetime
 from frappe.website.page_renderers.base_renderer import BaseRenderer
-from frappe.website.path_resolver import resolve_path
-from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response
 
 from cpts_snp.exceptions import PartnerRateLimitError, SlotUnavailableError
 from cpts_snp.exports import fhir
-from cpts_snp.services import partners
+from cpts_snp.services import partners, sas_directory
 from cpts_snp.services.booking import book_slot
+from cpts_snp.services.sas_booking import agenda_url
 
 PREFIX = "fhir"
+FLOW_PREFIXES = {fhir.PS_FLOW: fhir.PS_FLOW}  # /fhir/ps/… ; /fhir/… is the CPTS flow
+DIRECTORY_TYPES = {"Slot", "Schedule", "Practitioner", "PractitionerRole"}
+CPTS_TYPES = DIRECTORY_TYPES | {"HealthcareService", "Organization", "Appointment"}
 
 
 def is_fhir_path(path: str) -> bool:
 	return path == PREFIX or path.startswith(PREFIX + "/")
 
 
-def resolve_website_path(path: str) -> str:
-	"""hooks.website_path_resolver: a FHIR address is its own endpoint (the FHIR renderer takes it as it is);
-	any other address goes through Frappe's resolver as without this hook. Frappe's resolver builds and compiles a
-	werkzeug map of every app's route rules on each request (~2 ms of CPU), which FHIR clients need not pay."""
-	if is_fhir_path(path):
-		frappe.local.path = path
-		return path
-	try:
-		return resolve_path(path)
-	except RequestRedirect as e:
-		# what Frappe's PathResolver answers when it calls its resolver itself
-		frappe.flags.redirect_location = e.new_url
-		raise frappe.Redirect(e.code) from e
-
-
 class FHIRRenderer(BaseRenderer):
+	"""hooks.page_renderer: Frappe's path resolver offers it every website address; it takes /fhir and below."""
+
 	def can_render(self):
 		return is_fhir_path(self.path)
 
@@ -60,14 +66,18 @@ class FHIRRenderer(BaseRenderer):
 
 
 def handle(method: str, parts: list[str]) -> Response:
+	flow = fhir.CPTS_FLOW
+	if parts[:1] == [fhir.PS_FLOW]:
+		flow, parts = fhir.PS_FLOW, parts[1:]
 	try:
 		if method == "GET" and parts == ["metadata"]:
 			# What the server offers is public: clients read it before they authenticate.
-			return respond(capability())
-		if method == "GET" and parts[:1] == ["OperationDefinition"]:
+			fhir.check_format(search_params())
+			return respond(capability(flow))
+		if method == "GET" and parts[:1] == ["OperationDefinition"] and flow == fhir.CPTS_FLOW:
 			return respond(operation_definition(parts[1:]))
 		partner = partners.api_caller()
-		return dispatch(method, parts, partner)
+		return dispatch(method, parts, partner, flow)
 	except Exception as e:
 		frappe.db.rollback()
 		status, code = classify(e)
@@ -97,31 +107,54 @@ def classify(e: Exception) -> tuple[int, str]:
 	return 500, "exception"
 
 
-def dispatch(method: str, parts: list[str], partner) -> Response:
+def dispatch(method: str, parts: list[str], partner, flow: str) -> Response:
 	resource = parts[0] if parts else ""
-	if resource not in ("Slot", "Appointment"):
+	offered = CPTS_TYPES if flow == fhir.CPTS_FLOW else DIRECTORY_TYPES
+	if resource not in offered:
 		raise fhir.FHIRRequestError(
-			_("Unknown resource type {0}: this server offers Slot and Appointment").format(resource or "-"),
+			_("Unknown resource type {0}: this server offers {1}").format(
+				resource or "-", ", ".join(sorted(offered))
+			),
 			404,
 			"not-supported",
 		)
-	if resource == "Appointment" and len(parts) == 3 and parts[2] == "$cancel" and method == "POST":
-		return cancel_appointment(parts[1], partner)
-	if len(parts) > 2 or (resource == "Slot" and len(parts) > 1):
+	if resource == "Appointment":
+		return dispatch_appointment(method, parts, partner)
+	if method != "GET":
+		raise fhir.FHIRRequestError(
+			_("Method {0} is not supported here").format(method), 405, "not-supported"
+		)
+	if len(parts) > 2:
 		raise fhir.FHIRRequestError(_("Unknown address {0}").format("/".join(parts)), 404, "not-found")
-	if method == "GET" and resource == "Slot":
-		return search_slots(partner)
+	if len(parts) == 2:
+		return read(resource, parts[1], flow)
+	if resource == "Slot":
+		return search_slots(partner, flow)
+	if resource == "Practitioner":
+		return search_practitioners(flow)
+	if resource == "Schedule":
+		return search_schedules(flow)
+	raise fhir.FHIRRequestError(
+		_("{0} can only be read by its id here").format(resource), 405, "not-supported"
+	)
+
+
+def dispatch_appointment(method: str, parts: list[str], partner) -> Response:
+	if len(parts) == 3 and parts[2] == "$cancel" and method == "POST":
+		return cancel_appointment(parts[1], partner)
+	if len(parts) > 2:
+		raise fhir.FHIRRequestError(_("Unknown address {0}").format("/".join(parts)), 404, "not-found")
 	if method == "GET" and len(parts) == 2:
 		return read_appointment(parts[1], partner)
 	if method == "GET":
 		return search_appointments(partner)
-	if method == "POST" and resource == "Appointment" and len(parts) == 1:
+	if method == "POST" and len(parts) == 1:
 		return create_appointment(partner)
 	raise fhir.FHIRRequestError(_("Method {0} is not supported here").format(method), 405, "not-supported")
 
 
-def capability() -> dict:
-	return fhir.capability_statement(*publication())
+def capability(flow: str) -> dict:
+	return fhir.capability_statement(*publication(flow), flow=flow)
 
 
 def operation_definition(ids: list[str]) -> dict:
@@ -130,10 +163,10 @@ def operation_definition(ids: list[str]) -> dict:
 		raise fhir.FHIRRequestError(
 			_("Unknown OperationDefinition {0}").format("/".join(ids) or "-"), 404, "not-found"
 		)
-	return fhir.cancel_operation_definition(*publication())
+	return fhir.cancel_operation_definition(*publication(fhir.CPTS_FLOW))
 
 
-def publication() -> tuple:
+def publication(flow: str) -> tuple:
 	"""Where, which version and when this server's definitions were published (the app's installation or last
 	update), and the timezone of its dates."""
 	from cpts_snp import __version__
@@ -141,7 +174,7 @@ def publication() -> tuple:
 	published = (
 		frappe.db.get_value("Installed Application", {"app_name": "cpts_snp"}, "modified") or now_datetime()
 	)
-	return base_url(), __version__, get_datetime(published), get_system_timezone()
+	return base_url(flow), __version__, get_datetime(published), get_system_timezone()
 
 
 def search_params() -> dict[str, list[str]]:
@@ -149,21 +182,147 @@ def search_params() -> dict[str, list[str]]:
 	return {key: args.getlist(key) for key in args.keys()}
 
 
-def base_url() -> str:
-	return frappe.request.host_url.rstrip("/") + "/" + PREFIX
+def strict_handling() -> bool:
+	"""FHIR's `Prefer: handling=strict`: unknown search parameters are then refused instead of ignored."""
+	prefer = frappe.request.headers.get("Prefer") or ""
+	return "handling=strict" in prefer.replace(" ", "").lower()
 
 
-def search_slots(partner) -> Response:
+def base_url(flow: str = fhir.CPTS_FLOW) -> str:
+	base = frappe.request.host_url.rstrip("/") + "/" + PREFIX
+	return f"{base}/{fhir.PS_FLOW}" if flow == fhir.PS_FLOW else base
+
+
+def request_url() -> str:
+	"""The address the client asked, as it sent it (no decoding and re-encoding of its query)."""
+	query = frappe.request.query_string.decode()
+	return frappe.request.base_url + (f"?{query}" if query else "")
+
+
+def cpts_identity(flow: str) -> dict:
+	identity = sas_directory.cpts_identity()
+	if flow == fhir.CPTS_FLOW and not identity["finess"]:
+		raise fhir.FHIRRequestError(
+			_("The CPTS's FINESS is not set in SNP Settings: the SAS interface is not configured yet"),
+			503,
+			"exception",
+		)
+	return identity
+
+
+def search_slots(partner, flow: str) -> Response:
 	query = fhir.parse_slot_search(
-		search_params(), get_system_timezone(), now_datetime(), partners.default_search_horizon()
+		search_params(),
+		get_system_timezone(),
+		now_datetime(),
+		partners.default_search_horizon(),
+		flow,
+		strict_handling(),
 	)
-	professionals = partners.professionals_by_rpps(query.rpps)
-	slots = partners.free_slots(list(professionals), query.start_from, query.start_to)
+	cpts = cpts_identity(flow)
+	slots, places, directory = [], {}, {}
+	if not query.empty:
+		directory = sas_directory.professionals(query.rpps, query.adeli, individual_only=flow == fhir.PS_FLOW)
+		slots, places = sas_directory.published_slots(directory, query.start_from, query.start_to)
 	bundle = fhir.slot_bundle(
-		slots, professionals, query, base_url(), frappe.request.url, get_system_timezone()
+		slots,
+		directory,
+		places,
+		cpts,
+		query,
+		base_url(flow),
+		request_url(),
+		get_system_timezone(),
+		lru_cache(agenda_url),
+		flow,
 	)
 	log(partner, "Search slots", "Slot", len(slots))
 	return respond(bundle)
+
+
+def read(resource: str, resource_id: str, flow: str) -> Response:
+	found = read_resource(resource, resource_id, flow) if fhir.is_resource_id(resource_id) else None
+	if not found:
+		raise fhir.FHIRRequestError(_("{0} {1} not found").format(resource, resource_id), 404, "not-found")
+	return respond(found)
+
+
+def read_resource(resource: str, resource_id: str, flow: str) -> dict | None:
+	"""One resource as the search publishes it, or None (unknown, not published, or not of this flow)."""
+	individual_only = flow == fhir.PS_FLOW
+	timezone = get_system_timezone()
+	if resource in ("HealthcareService", "Organization"):
+		if resource_id != fhir.SERVICE_ID:
+			return None
+		cpts = cpts_identity(flow)
+		return fhir.healthcare_service(cpts) if resource == "HealthcareService" else fhir.organization(cpts)
+	if resource == "Practitioner":
+		pro = sas_directory.professionals(names=[resource_id], individual_only=individual_only)
+		return fhir.practitioner(pro[resource_id]) if pro else None
+	if resource == "Slot":
+		row = frappe.db.get_value(
+			"SNP Slot",
+			{"name": resource_id, "status": "Available", "starts_at": (">=", now_datetime())},
+			["professional", "starts_at"],
+			as_dict=True,
+		)
+		if not row:
+			return None
+		directory = sas_directory.professionals(names=[row.professional], individual_only=individual_only)
+		slots, _places = sas_directory.published_slots(directory, row.starts_at, row.starts_at)
+		slot = next((s for s in slots if s.name == resource_id), None)
+		if not slot:
+			return None
+		return fhir.slot(slot, directory[slot.professional], flow, timezone, agenda_url(slot.professional))
+	# Schedule and PractitionerRole: one per practitioner and place of practice
+	key = fhir.split_role_id(resource_id)
+	if not key:
+		return None
+	professional, place = key
+	directory = sas_directory.professionals(names=[professional], individual_only=individual_only)
+	if not directory or place not in sas_directory.professional_places(professional):
+		return None
+	place_row = sas_directory.places([place])[place]
+	if resource == "Schedule":
+		return fhir.schedule(directory[professional], place_row)
+	return fhir.practitioner_role(directory[professional], place_row, base_url(flow))
+
+
+def search_practitioners(flow: str) -> Response:
+	"""`Practitioner?identifier=urn:oid:1.2.250.1.71.4.2.1|8…` (the guide's CapabilityStatements)."""
+	params = search_params()
+	fhir.check_known(params, {"identifier", "_count"}, strict_handling())
+	rpps, adeli = fhir.parse_practitioners(params.get("identifier") or [])
+	directory = sas_directory.professionals(rpps, adeli, individual_only=flow == fhir.PS_FLOW)
+	resources = [fhir.practitioner(pro) for pro in directory.values()]
+	return respond(fhir.resource_bundle(resources, base_url(flow), request_url()))
+
+
+def search_schedules(flow: str) -> Response:
+	"""`Schedule?actor=Practitioner/<id>` or `actor=PractitionerRole/<id>`: the practitioner's agendas, one per
+	place of practice."""
+	params = search_params()
+	fhir.check_known(params, {"actor", "_count"}, strict_handling())
+	schedules = []
+	for value in params.get("actor") or []:
+		for reference in value.split(","):
+			kind, _sep, resource_id = reference.strip().rpartition("/")
+			professional = resource_id
+			if kind == "PractitionerRole":
+				professional = (fhir.split_role_id(resource_id) or ("",))[0]
+			elif kind not in ("Practitioner", ""):
+				continue
+			directory = sas_directory.professionals(
+				names=[professional], individual_only=flow == fhir.PS_FLOW
+			)
+			if not directory:
+				continue
+			names = sas_directory.professional_places(professional)
+			found = sas_directory.places(names)
+			for place in names:
+				if kind != "PractitionerRole" or fhir.role_id(professional, place) == resource_id:
+					schedules.append(fhir.schedule(directory[professional], found[place]))
+	return respond(fhir.resource_bundle(schedules, base_url(flow), request_url()))
 
 
 def search_appointments(partner) -> Response:
@@ -172,7 +331,7 @@ def search_appointments(partner) -> Response:
 		query.names, query.statuses, query.start_from, query.start_to, query.slot, limit=query.count or 0
 	)
 	log(partner, "Read bookings", "Appointment", len(rows))
-	return respond(fhir.appointment_bundle(rows, base_url(), frappe.request.url, get_system_timezone()))
+	return respond(fhir.appointment_bundle(rows, base_url(), request_url(), get_system_timezone()))
 
 
 def read_appointment(name: str, partner) -> Response:
@@ -186,13 +345,16 @@ def read_appointment(name: str, partner) -> Response:
 
 def create_appointment(partner) -> Response:
 	request = fhir.parse_appointment(frappe.request.get_data(), get_system_timezone())
+	details = {"requested_at": request.requested_at} if request.requested_at else {}
+	if request.operator and frappe.get_meta("SNP Booking").has_field("operator_id"):
+		details.update(request.operator)
 	try:
 		booking = book_slot(
 			request.slot,
 			request.patient,
 			reason=request.reason,
 			channel="Other",
-			request={"requested_at": request.requested_at} if request.requested_at else None,
+			request=details or None,
 		)
 	except (frappe.ValidationError, frappe.PermissionError, frappe.DoesNotExistError) as e:
 		frappe.db.rollback()
