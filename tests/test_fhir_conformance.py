@@ -321,3 +321,33 @@ def test_the_fullurls_of_a_bundle_must_be_unique():
 	bundle = example("Bundle-ExampleBundleCPTS1")
 	bundle["entry"][1]["fullUrl"] = bundle["entry"][0]["fullUrl"]
 	assert errors_naming(fc.validate(bundle), "bdl-7")
+
+
+def test_a_contained_location_in_a_bundle_must_declare_its_profile():
+	bundle = example("Bundle-ExampleBundlePSIndiv")
+	role = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "PractitionerRole")
+	del role["contained"][0]["meta"]
+	errors = fc.validate(bundle)
+	assert errors_naming(errors, "guide: meta.profile", ".contained(Location/"), errors
+
+
+def test_a_ps_indiv_bundle_entry_without_meta_profile_is_refused():
+	bundle = example("Bundle-ExampleBundlePSIndiv")
+	schedule = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Schedule")
+	del schedule["meta"]
+	assert errors_naming(fc.validate(bundle), "guide: meta.profile", "resource(Schedule/")
+
+
+def test_an_operation_outcome_entry_needs_no_guide_profile():
+	bundle = example("Bundle-ExampleBundleCPTS1")
+	bundle["entry"].append(
+		{
+			"fullUrl": "urn:uuid:0d9d5f7e-3b0b-4d49-9d6b-1f1f2b1c0a01",
+			"resource": {
+				"resourceType": "OperationOutcome",
+				"issue": [{"severity": "information", "code": "informational", "diagnostics": "1 créneau"}],
+			},
+			"search": {"mode": "outcome"},
+		}
+	)
+	fc.assert_conforms(bundle)
