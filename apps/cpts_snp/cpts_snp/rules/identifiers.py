@@ -1,4 +1,5 @@
-"""French identifiers: RPPS numbers, INSEE and postal codes, phone numbers. Pure functions, no database."""
+"""French identifiers: RPPS and ADELI numbers, FINESS and SIRET, INSEE and postal codes, phone numbers, and the
+prefixed national identifiers of the SAS platform (IDNPS, IDNST). Pure functions, no database."""
 
 import re
 
@@ -67,8 +68,134 @@ def is_valid_siret(value: str) -> bool:
 		return False
 	if value.startswith("356000000"):
 		return sum(int(d) for d in value) % 5 == 0
+	return _luhn(value)
+
+
+# --- National identifiers as the SAS guide wants them (ans.fhir.fr.sas, FAQ « préfixes des ID nationaux ») ---------
+# A professional (IDNPS, urn:oid:1.2.250.1.71.4.2.1): "8" + RPPS, "0" + ADELI.
+# A structure (IDNST, urn:oid:1.2.250.1.71.4.2.2): "1" + FINESS, else "3" + SIRET, else "4" + RPPS rang,
+# else "0" + ADELI rang.
+ADELI_PATTERN = re.compile(r"^\d{9}$")
+FINESS_PATTERN = re.compile(r"^\d{9}$")
+PREFIX_RPPS, PREFIX_ADELI = "8", "0"
+PREFIX_FINESS, PREFIX_SIRET, PREFIX_RPPS_RANG, PREFIX_ADELI_RANG = "1", "3", "4", "0"
+
+
+def _compact(value) -> str:
+	return re.sub(r"\s", "", str(value or ""))
+
+
+def _luhn(value: str) -> bool:
 	total = 0
 	for index, digit in enumerate(reversed(value)):
 		number = int(digit) * (2 if index % 2 else 1)
 		total += number - 9 if number > 9 else number
 	return total % 10 == 0
+
+
+def is_rpps(value) -> bool:
+	"""An RPPS number: 11 digits. No check key is verified: the RPPS numbers of the guide's own examples
+	(10002673899, 10100050075) fail the Luhn test, so a Luhn check would refuse real numbers."""
+	return bool(RPPS_PATTERN.match(_compact(value)))
+
+
+def is_adeli(value) -> bool:
+	"""An ADELI number: 9 digits."""
+	return bool(ADELI_PATTERN.match(_compact(value)))
+
+
+def is_finess(value) -> bool:
+	"""A FINESS number (établissement or entité juridique): 9 digits."""
+	return bool(FINESS_PATTERN.match(_compact(value)))
+
+
+def is_siret(value) -> bool:
+	"""A SIRET: 14 digits passing the Luhn check (La Poste's establishments: a digit sum multiple of 5)."""
+	return is_valid_siret(_compact(value))
+
+
+def e164_phone(value) -> str | None:
+	"""A French phone number as the SAS wants it, "+33XXXXXXXXX" ("02 40 12 34 56", "0240123456",
+	"+33 2 40 12 34 56", "0033 2 40 12 34 56"); None when it is not a valid French number."""
+	text = str(value or "").strip()
+	if not text:
+		return None
+	if text.startswith("00"):
+		text = "+" + text[2:]
+	try:
+		number = phonenumbers.parse(text, "FR")
+	except phonenumbers.NumberParseException:
+		return None
+	if number.country_code != 33 or not phonenumbers.is_valid_number(number):
+		return None
+	return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def structure_identifier(finess, siret, rpps_rang, adeli_rang=None) -> str | None:
+	"""The prefixed national identifier of a structure (IDNST), in the guide's order of preference:
+	"1" + FINESS, else "3" + SIRET, else "4" + RPPS rang, else "0" + ADELI rang; None when none is known.
+	A value already carrying its prefix is not prefixed twice."""
+	finess, siret = _compact(finess), _compact(siret)
+	rpps_rang, adeli_rang = _compact(rpps_rang), _compact(adeli_rang)
+	if finess:
+		return finess if len(finess) == 10 and finess.startswith(PREFIX_FINESS) else PREFIX_FINESS + finess
+	if siret:
+		return siret if len(siret) == 15 and siret.startswith(PREFIX_SIRET) else PREFIX_SIRET + siret
+	if rpps_rang:
+		return rpps_rang if rpps_rang.startswith(PREFIX_RPPS_RANG) else PREFIX_RPPS_RANG + rpps_rang
+	if adeli_rang:
+		return adeli_rang if adeli_rang.startswith(PREFIX_ADELI_RANG) else PREFIX_ADELI_RANG + adeli_rang
+	return None
+
+
+def practitioner_identifier(rpps, adeli) -> str | None:
+	"""The prefixed national identifier of a professional (IDNPS): "8" + RPPS (11 digits), else "0" + ADELI
+	(9 digits); None when neither is a valid number."""
+	rpps, adeli = _compact(rpps), _compact(adeli)
+	if is_rpps(rpps):
+		return PREFIX_RPPS + rpps
+	if is_adeli(adeli):
+		return PREFIX_ADELI + adeli
+	return None
+
+
+def parse_practitioner_identifier(value) -> tuple[str, str] | None:
+	"""("rpps", "10001234567") or ("adeli", "123456789") from an IDNPS ("8" + 11 digits, "0" + 9 digits) or a
+	bare RPPS (11 digits) or ADELI (9 digits); None for anything else."""
+	value = _compact(value)
+	if not value.isdigit():
+		return None
+	if len(value) == 12 and value.startswith(PREFIX_RPPS):
+		return ("rpps", value[1:])
+	if len(value) == 10 and value.startswith(PREFIX_ADELI):
+		return ("adeli", value[1:])
+	if len(value) == 11:
+		return ("rpps", value)
+	if len(value) == 9:
+		return ("adeli", value)
+	return None
+
+
+# --- Free-text addresses of the first versions (« Maison de santé, 3 rue des Lilas, 44400 Rezé ») ---------------
+ADDRESS_TAIL = re.compile(r"^(?P<head>.*?)[,\s]*\b(?P<postal_code>\d{5})\s+(?P<city>[^\d,][^,]*)$")
+
+
+def parse_address(text) -> dict | None:
+	"""{place_name, address_line, postal_code, city} read from a one-line address ending with a postal code and a
+	city: the place's name is the text before the first comma (or the address itself); None when the text does
+	not end with « 5 digits city »."""
+	text = re.sub(r"\s+", " ", str(text or "")).strip(" ,")
+	match = ADDRESS_TAIL.match(text)
+	if not match:
+		return None
+	parts = [part.strip() for part in match["head"].split(",") if part.strip()]
+	if not parts:
+		return None
+	place_name = parts[0]
+	address_line = ", ".join(parts[1:]) or parts[0]
+	return {
+		"place_name": place_name,
+		"address_line": address_line,
+		"postal_code": match["postal_code"],
+		"city": match["city"].strip(),
+	}

@@ -68,6 +68,7 @@ def generate_for_template(template, weeks: int | None = None, now=None, days=Non
 				"starts_at": start,
 				"duration": template.slot_duration,
 				"modality": template.modality,
+				"place": template.place,
 				"location": template.location,
 				"template": template.name,
 			}

@@ -9,6 +9,7 @@ from cpts_snp.rules.slots import MAX_DURATION, MIN_DURATION, is_valid_duration
 from cpts_snp.rules.templates import ends_same_day
 from cpts_snp.services.generation import WEEKDAY_FIELDS
 from cpts_snp.services.naming import set_name
+from cpts_snp.services.places import set_place_and_label
 
 MAX_SLOTS_PER_DAY = 12
 
@@ -21,6 +22,7 @@ class SNPAvailabilityTemplate(Document):
 		self.validate_weekdays()
 		self.validate_slots()
 		self.validate_validity()
+		set_place_and_label(self)
 
 	def validate_weekdays(self):
 		if not any(self.get(field) for field in WEEKDAY_FIELDS):

@@ -8,6 +8,7 @@ from cpts_snp.exceptions import InvalidBankDetailsError, InvalidPhoneError, Inva
 from cpts_snp.permissions import is_staff
 from cpts_snp.rules.identifiers import (
 	clean_rpps,
+	is_adeli,
 	is_valid_rpps,
 	normalise_bic,
 	normalise_iban,
@@ -76,12 +77,28 @@ class SNPProfessional(Document):
 		self.full_name = f"{self.first_name} {self.last_name}".strip()
 
 	def validate_rpps(self):
-		self.rpps = clean_rpps(self.rpps)
-		if not is_valid_rpps(self.rpps):
+		"""A professional has an RPPS number (11 digits) or, without one, an ADELI number (9 digits)."""
+		self.rpps = clean_rpps(self.rpps) or None
+		self.adeli = clean_rpps(self.adeli) or None
+		if not self.rpps and not self.adeli:
 			frappe.throw(
-				_("The RPPS number must have exactly 11 digits (received: {0})").format(self.rpps or "—"),
+				_(
+					"The RPPS number must have exactly 11 digits; without one, enter the ADELI number (9 digits)"
+				),
 				InvalidRPPSError,
 				title=_("Invalid RPPS number"),
+			)
+		if self.rpps and not is_valid_rpps(self.rpps):
+			frappe.throw(
+				_("The RPPS number must have exactly 11 digits (received: {0})").format(self.rpps),
+				InvalidRPPSError,
+				title=_("Invalid RPPS number"),
+			)
+		if self.adeli and not is_adeli(self.adeli):
+			frappe.throw(
+				_("The ADELI number must have exactly 9 digits (received: {0})").format(self.adeli),
+				InvalidRPPSError,
+				title=_("Invalid ADELI number"),
 			)
 
 	def normalise_phone(self):

@@ -5,7 +5,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint, get_time
 
-from cpts_snp.rules.identifiers import is_valid_siret, normalise_bic, normalise_iban
+from cpts_snp.rules.identifiers import e164_phone, is_finess, is_valid_siret, normalise_bic, normalise_iban
 
 
 class SNPSettings(Document):
@@ -14,6 +14,7 @@ class SNPSettings(Document):
 		self.validate_weekly_target()
 		self.validate_pdsa_hours()
 		self.validate_cpts_bank_details()
+		self.validate_sas_identity()
 
 	def validate_numbers(self):
 		for field in ("booking_horizon_hours", "generation_weeks", "supplement_weekly_cap"):
@@ -49,3 +50,22 @@ class SNPSettings(Document):
 			if not bic:
 				frappe.throw(_("The BIC {0} is not valid: it has 8 or 11 characters").format(self.cpts_bic))
 			self.cpts_bic = bic
+
+	def validate_sas_identity(self):
+		"""What the SAS platform receives about the CPTS: its FINESS, phone (+33…) and the site's public address."""
+		if self.cpts_finess:
+			self.cpts_finess = re.sub(r"\s", "", self.cpts_finess)
+			if not is_finess(self.cpts_finess):
+				frappe.throw(
+					_("The FINESS number {0} is not valid: it has 9 digits").format(self.cpts_finess)
+				)
+		if self.cpts_phone and not e164_phone(self.cpts_phone):
+			frappe.throw(_("The CPTS phone number {0} is not a valid French number").format(self.cpts_phone))
+		if self.booking_base_url:
+			self.booking_base_url = self.booking_base_url.strip().rstrip("/")
+			if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?(/[^\s<>\"']*)?", self.booking_base_url):
+				frappe.throw(
+					_("The public address {0} is not valid: it starts with https://").format(
+						self.booking_base_url
+					)
+				)

@@ -22,6 +22,7 @@ from cpts_snp.rules.slots import (
 )
 from cpts_snp.services.late_declaration import check_declared_in_time
 from cpts_snp.services.naming import set_name
+from cpts_snp.services.places import set_place_and_label
 from cpts_snp.services.settings import pdsa_schedule
 from cpts_snp.services.slots import assert_no_overlap
 from cpts_snp.services.supervision import check_slot as check_supervision
@@ -34,6 +35,7 @@ class SNPSlot(Document):
 	def validate(self):
 		self.validate_duration()
 		self.set_end()
+		set_place_and_label(self)
 		check_declared_in_time(self, ("starts_at", "professional"))
 		self.is_pdsa = int(is_pdsa(get_datetime(self.starts_at), pdsa_schedule()))
 		self.validate_booked_slot_not_moved()
