@@ -93,6 +93,8 @@ website_path_resolver = ["cpts_snp.api.fhir.resolve_website_path"]
 
 website_route_rules = [
 	{"from_route": "/snp/rendez-vous", "to_route": "snp/rendez_vous"},
+	# the SAS booking link (Slot.comment of the FHIR facade): one doctor's agenda, cpts_snp.services.sas_booking
+	{"from_route": "/sas/agenda/<professional>", "to_route": "sas/agenda"},
 ]
 
 scheduler_events = {
@@ -102,7 +104,11 @@ scheduler_events = {
 }
 
 after_install = "cpts_snp.setup.install.after_install"
-after_migrate = "cpts_snp.setup.install.after_migrate"
+after_migrate = [
+	"cpts_snp.setup.install.after_migrate",
+	# the Social Login Key « Pro Santé Connect », created disabled when missing (cpts_snp.integrations.psc)
+	"cpts_snp.integrations.psc.ensure_social_login_key",
+]
 
 # The access model (cpts_snp.permissions): every doctype of the app, child tables included, gets the record-rule
 # dispatchers and the guard of its server-owned fields, generated from the app's doctype files so that a new

@@ -29,9 +29,10 @@ HEADERS = {
 
 
 def is_app_web_page(path: str | None) -> bool:
-	"""The portal (/snp and below) and the public permanences page, with or without a trailing slash."""
+	"""The portal (/snp and below), the SAS booking link (/sas/…) and the public permanences page, with or
+	without a trailing slash."""
 	path = "/" + (path or "").strip("/")
-	return path == "/snp" or path.startswith("/snp/") or path == "/permanences"
+	return path == "/snp" or path.startswith(("/snp/", "/sas/")) or path == "/permanences"
 
 
 def add_security_headers(response=None, request=None) -> None:

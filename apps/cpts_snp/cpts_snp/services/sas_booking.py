@@ -1,14 +1,31 @@
 """The SAS booking link: a regulator coming from the national SAS platform opens a doctor's agenda page of the
 CPTS (the URL every FHIR Slot carries in `Slot.comment`, guide ans.fhir.fr.sas, FAQ « Quelle URL doit être
 transmise dans l'élément comment ? »: the doctor's agenda, not the slot) and books one of his slots in two steps.
+
+The regulator's rights exist only when he comes through the SAS (spécifications fonctionnelles: the platform adds
+`origin=sas` to the address): without it, the agenda is shown read-only. Who may book here: the CPTS staff, and
+users of an active SAS / SAMU partner allowed to book. Every check is made here, on the server; the slot rules
+(free, locked, taken meanwhile) are those of the one booking function, services.booking.book_slot.
 """
 
+from datetime import timedelta
 from urllib.parse import quote
 
 import frappe
-from frappe.utils import get_url
+from frappe import _
+from frappe.utils import get_datetime, get_url, now_datetime
+
+from cpts_snp.exceptions import PartnerAccessError, SlotUnavailableError
+from cpts_snp.rules.identifiers import practitioner_identifier
+from cpts_snp.services import partners
+from cpts_snp.services.booking import book_slot, patient_details
+from cpts_snp.services.settings import booking_horizon_hours
 
 AGENDA_PATH = "/sas/agenda/"
+ORIGIN_SAS = "sas"
+CHANNEL = "SAS"
+PROFESSIONAL_FIELDS = ["name", "full_name", "first_name", "last_name", "profession", "place", "active"]
+PLACE_FIELDS = ["name", "place_name", "address_line", "postal_code", "city", "phone"]
 
 
 def booking_base_url() -> str:
@@ -23,3 +40,180 @@ def agenda_url(professional: str) -> str:
 	"""The address of `professional`'s agenda page (an SNP Professional name), for `Slot.comment`: the SAS
 	platform adds `origin=sas` (and maybe other parameters) when it sends a regulator there."""
 	return f"{booking_base_url()}{AGENDA_PATH}{quote(professional, safe='')}"
+
+
+def agenda_path(professional: str, origin: str | None = None, **params) -> str:
+	"""The page's own address on this site (for links and redirects), keeping `origin`."""
+	query = {"origin": origin, **params}
+	pairs = "&".join(f"{key}={quote(str(value), safe='')}" for key, value in query.items() if value)
+	return f"{AGENDA_PATH}{quote(professional, safe='')}" + (f"?{pairs}" if pairs else "")
+
+
+def is_from_sas(origin: str | None) -> bool:
+	"""The SAS platform adds `origin=sas` when it sends a regulator (spécifications techniques, « URL de
+	redirection pour la prise de RDV »)."""
+	return (origin or "").strip().lower() == ORIGIN_SAS
+
+
+# --- Who is asking -------------------------------------------------------------------------------------------
+
+
+def caller(origin: str | None) -> frappe._dict:
+	"""The caller of the page or of a booking, once checked: staff, or a user of an active partner (counted
+	against its rate limit). Guests raise AuthenticationError, other users PermissionError.
+
+	`can_book`: whether he may book as a regulator here (he came through the SAS, and is staff or a user of a
+	SAS / SAMU partner allowed to book); otherwise `notice` says why the agenda is read-only."""
+	partner = partners.api_caller()
+	result = frappe._dict(partner=partner, can_book=False, notice=None)
+	if partner and partner.access_level != partners.BOOK:
+		result.notice = _("{0} may view the free slots of the shared agenda but not book them").format(
+			partner.name
+		)
+	elif partner and partner.partner_type not in partners.REGULATED_TYPES:
+		result.notice = _("Booking through the SAS link is reserved to the SAS regulation")
+	elif not is_from_sas(origin):
+		result.notice = _(
+			"Read only: booking as a regulator is possible only when you come from the SAS platform"
+		)
+	else:
+		result.can_book = True
+	return result
+
+
+def operator_identity(user: str, partner=None) -> dict:
+	"""Who booked, as the SAS names a regulator: IDNPS ("8" + RPPS) when the regulator's RPPS is known (the
+	RPPS of his partner user row, the one Pro Santé Connect identifies him by), otherwise INTRN with his
+	login."""
+	rpps = None
+	if partner:
+		rpps = frappe.db.get_value(
+			"SNP Partner User", {"parenttype": "SNP Partner", "parent": partner.name, "user": user}, "rpps"
+		)
+	idnps = practitioner_identifier(rpps, None) if rpps else None
+	name = frappe.db.get_value("User", user, "full_name") or user
+	if idnps:
+		return {"operator_id_type": "IDNPS", "operator_id": idnps, "operator_name": name}
+	return {"operator_id_type": "INTRN", "operator_id": user, "operator_name": name}
+
+
+# --- The doctor's agenda ----------------------------------------------------------------------------------------
+
+
+def professional_of_page(professional: str) -> frappe._dict:
+	"""The active professional whose agenda the page shows (« not found » otherwise), with his usual place."""
+	pro = frappe.db.get_value("SNP Professional", professional, PROFESSIONAL_FIELDS, as_dict=True)
+	if not professional or not pro or not pro.active:
+		frappe.throw(_("This agenda does not exist"), frappe.DoesNotExistError)
+	pro.place_label = place_label(pro.place)
+	return pro
+
+
+def place_label(place: str | None, location: str | None = None) -> str:
+	if place:
+		row = frappe.db.get_value("SNP Place", place, PLACE_FIELDS, as_dict=True)
+		if row:
+			city = " ".join(part for part in (row.postal_code, row.city) if part)
+			return ", ".join(part for part in (row.place_name, row.address_line, city) if part)
+	return location or ""
+
+
+def window() -> tuple:
+	"""The slots the page offers: from now to the end of the booking horizon."""
+	now = now_datetime()
+	return now, now + timedelta(hours=booking_horizon_hours())
+
+
+def free_slots(professional: str) -> list[dict]:
+	start_from, start_to = window()
+	slots = partners.free_slots([professional], start_from, start_to)
+	for slot in slots:
+		slot.place_label = place_label(slot.get("place"), slot.get("location"))
+	return slots
+
+
+def slot_of_page(professional: str, slot: str) -> frappe._dict:
+	"""The slot asked for, if it is one of this professional's (« not found » otherwise, whatever it is)."""
+	row = frappe.db.get_value(
+		"SNP Slot",
+		slot,
+		["name", "professional", "starts_at", "ends_at", "status", "modality", "place", "location"],
+		as_dict=True,
+	)
+	if not slot or not row or row.professional != professional:
+		frappe.throw(_("This slot is not in the agenda of this doctor"), frappe.DoesNotExistError)
+	row.place_label = place_label(row.place, row.location)
+	return row
+
+
+def ensure_bookable(slot) -> None:
+	"""A free slot, not started, within the booking horizon."""
+	start_from, start_to = window()
+	starts_at = get_datetime(slot.starts_at)
+	if slot.status != "Available" or starts_at <= start_from:
+		frappe.throw(
+			_("This slot is no longer available: please choose another one"),
+			SlotUnavailableError,
+			title=_("Slot unavailable"),
+		)
+	if starts_at > start_to:
+		frappe.throw(
+			_("This slot is beyond the booking horizon ({0} hours)").format(booking_horizon_hours()),
+			SlotUnavailableError,
+			title=_("Slot unavailable"),
+		)
+
+
+def page_booking(professional: str, booking: str) -> frappe._dict | None:
+	"""A booking of this professional the caller may read (his partner's), for the confirmation."""
+	if not booking or not frappe.db.exists("SNP Booking", booking):
+		return None
+	doc = frappe.get_doc("SNP Booking", booking)
+	if doc.professional != professional or not frappe.has_permission("SNP Booking", "read", doc=doc):
+		return None
+	slot = frappe.db.get_value("SNP Slot", doc.slot, ["ends_at", "place", "location"], as_dict=True) or {}
+	return frappe._dict(
+		name=doc.name,
+		slot_start=doc.slot_start,
+		slot_end=slot.get("ends_at"),
+		professional_name=doc.professional_name,
+		place_label=place_label(slot.get("place"), slot.get("location")),
+		patient_last_name=doc.patient_last_name,
+		patient_first_name=doc.patient_first_name,
+		patient_date_of_birth=doc.patient_date_of_birth,
+		reason=doc.reason,
+		channel=doc.channel,
+		regulated=doc.regulated,
+	)
+
+
+# --- Booking -----------------------------------------------------------------------------------------------------
+
+
+def book(professional: str, slot: str, origin: str | None, patient: dict, reason: str | None = None):
+	"""Book `slot` of `professional`'s agenda for `patient` as a regulator coming from the SAS: channel SAS,
+	regulated, the regulator named on the booking. Refused (nothing written) for a caller who may not book
+	here, a slot of another doctor, one taken or out of the horizon."""
+	who = caller(origin)
+	if not who.can_book:
+		frappe.throw(who.notice, PartnerAccessError, title=_("Booking not allowed"))
+	professional_of_page(professional)
+	ensure_bookable(slot_of_page(professional, slot))
+	booking = book_slot(slot, patient, reason=reason, channel=CHANNEL, request={"regulated": 1})
+	operator = operator_identity(frappe.session.user, who.partner)
+	if frappe.get_meta("SNP Booking").has_field("operator_id"):
+		# after the insert: book_slot takes patient and request fields only; same transaction
+		booking.db_set(operator, update_modified=False)
+	return booking
+
+
+def book_from_form(professional, slot, origin, last_name, first_name, date_of_birth, phone=None, reason=None):
+	booking = book(
+		professional, slot, origin, patient_details(last_name, first_name, date_of_birth, phone), reason
+	)
+	return {
+		"name": booking.name,
+		"channel": booking.channel,
+		"regulated": booking.regulated,
+		"redirect": agenda_path(professional, origin, rdv=booking.name),
+	}

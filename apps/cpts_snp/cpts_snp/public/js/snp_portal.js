@@ -3,7 +3,8 @@
 // data attributes and element ids; the strings it shows come translated in data-* attributes of the page.
 //   <form data-method>: posts its fields to the whitelisted method;
 //   <button data-method data-args data-confirm data-prompt data-prompt-arg>: posts data-args (JSON);
-//   data-done: message shown on success; data-reload: reload the page after success.
+//   data-done: message shown on success; data-reload: reload the page after success;
+//   data-redirect: go to the path the method returned (`redirect`).
 (() => {
 	"use strict";
 
@@ -47,6 +48,12 @@
 			try {
 				const result = await snp.call(element.dataset.method, args);
 				if (element.dataset.done) snp.show(element.dataset.done, "ok");
+				// data-redirect: go to the page the method names (a path of this site), e.g. a confirmation
+				const target = result && result.redirect;
+				if (element.dataset.redirect !== undefined && typeof target === "string" && /^\/(?![\/\\])/.test(target)) {
+					window.location.assign(target);
+					return result;
+				}
 				if (element.dataset.reload !== undefined) {
 					setTimeout(() => window.location.reload(), element.dataset.done ? 700 : 0);
 				}
