@@ -2,24 +2,36 @@
 
 A test helper, not app code. The reference is the guide's own published package (tests/fhir/sas-1.2.0/:
 StructureDefinitions with snapshots, fr-core constraints merged) and the FHIR R4 core definitions it builds on
-(tests/fhir/r4/); see tests/fhir/README.md for where they come from.
+(tests/fhir/r4/); see tests/fhir/README.md for where they come from. tests/ is on pytest's pythonpath:
 
     from fhir_conformance import assert_conforms, validate
 
     errors = validate(bundle)  # against every guide profile its meta.profile declares
     assert_conforms(slot, "https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/sas-cpts-slot-aggregator")
+    assert_conforms(outcome, "http://hl7.org/fhir/StructureDefinition/OperationOutcome")  # R4 core, no guide profile
 
-Each error reads `<path>: <what> [<rule>]`. What is checked, from the snapshot element tree: cardinalities
-(slices included), unknown elements, JSON shape (arrays), fixed[x]/pattern[x], choice types, primitive formats
-(FHIR R4 regexes), required bindings whose ValueSet is known (the guide's, or the FHIR/HL7 ones expanded in
-tests/fhir/r4/r4-valuesets.json), slicing (discriminators value, pattern, type, profile, exists) and every
-error-severity invariant (constraint.expression) evaluated with fhirpathpy. An expression fhirpathpy cannot
-evaluate raises ConformanceSetupError (a broken test setup, not a non-conformity), unless it is in
-UNEVALUATED_INVARIANTS.
+Each error reads `<path>: <what> [<rule>] (<profile>)`, the rule being cardinality, structure, type, fixed,
+pattern, binding, slicing, targetProfile, an invariant key (ele-1, ref-1, bdl-7, FINESS-invariant...) or
+`guide: meta.profile`. What is checked, walking the instance along the snapshot's element tree (datatypes the
+snapshot does not unroll come from R4 core):
+- cardinalities (slices included), unknown elements, JSON shape (arrays, `_x` primitive parts, no null/empty);
+- fixed[x] (equal) and pattern[x] (contains at least); choice types (value[x]); primitive formats (FHIR R4
+  regexes: instant, dateTime, date, id, code...);
+- required bindings whose ValueSet is known: the guide's, or the FHIR/HL7 ones expanded in
+  tests/fhir/r4/r4-valuesets.json (fr-core and ANS NOS ones are not checked); extensible/preferred never;
+- slicing with discriminators value, pattern (fixed/pattern values or a required binding under the slice),
+  type, profile (meta.profile, else conformance to the slice's profile) and exists; closed slicing;
+- every error-severity invariant (constraint.expression) evaluated with fhirpathpy, with three documented
+  exceptions: NATIVE_INVARIANTS (ele-1, computed in Python for speed, checked against fhirpathpy by the tests),
+  REWRITTEN_INVARIANTS (dom-3's as() on collections), UNEVALUATED_INVARIANTS (txt-1/txt-2, htmlChecks()).
+  Any other expression fhirpathpy cannot evaluate raises ConformanceSetupError: a broken test setup, not a
+  non-conformity;
+- contained resources against the profile of the reference pointing at them, and references resolved inside a
+  Bundle against their targetProfile (when it is a guide profile).
 
 One rule is the guide's text rather than its snapshots: its technical pages ("Validateur ressources") require
-each resource of a search answer to declare its profile in meta.profile, so an entry of a guide Bundle without
-meta.profile is an error.
+each resource of a search answer to declare its profile in meta.profile, so an entry (or a contained resource)
+of a guide Bundle, of a type the Bundle profile slices, without meta.profile is an error.
 """
 
 from __future__ import annotations

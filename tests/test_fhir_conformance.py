@@ -351,3 +351,27 @@ def test_an_operation_outcome_entry_needs_no_guide_profile():
 		}
 	)
 	fc.assert_conforms(bundle)
+
+
+R4 = "http://hl7.org/fhir/StructureDefinition/"
+
+
+@pytest.mark.parametrize("path", sorted(fc.SAS_DIR.glob("CapabilityStatement-*.json")), ids=lambda p: p.stem)
+def test_the_guide_capability_statements_conform_to_fhir_r4(path):
+	"""Resources without a guide profile (CapabilityStatement, OperationOutcome) validate against R4 core."""
+	fc.assert_conforms(json.loads(path.read_text()), R4 + "CapabilityStatement")
+
+
+def test_an_operation_outcome_is_checked_against_fhir_r4():
+	good = {
+		"resourceType": "OperationOutcome",
+		"issue": [{"severity": "error", "code": "not-found", "diagnostics": "Créneau inconnu"}],
+	}
+	fc.assert_conforms(good, R4 + "OperationOutcome")
+	bad = {
+		"resourceType": "OperationOutcome",
+		"issue": [{"severity": "grave", "code": "not-found"}, {"code": "invalid"}],
+	}
+	errors = fc.validate(bad, R4 + "OperationOutcome")
+	assert errors_naming(errors, "binding", "issue[0].severity"), errors
+	assert errors_naming(errors, "cardinality", "issue[1].severity"), errors

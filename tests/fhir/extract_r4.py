@@ -25,6 +25,7 @@ RESOURCES = (
 	"Appointment",
 	"OperationOutcome",
 	"Patient",
+	"CapabilityStatement",
 )
 ELEMENT_KEYS = (
 	"id",
