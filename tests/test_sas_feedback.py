@@ -244,6 +244,7 @@ def test_an_honoured_booking_is_updated_on_its_identifier(sas, committed):
 	frappe.db.commit()
 	sas_feedback.send_for_booking(booking.name)
 
+	assert len(sas.of(booking.name)) == 2, messages(booking.name)
 	create, update = sas.of(booking.name)
 	assert create["method"] == "POST"
 	system = create["body"]["identifier"][0]["system"]
@@ -348,7 +349,7 @@ def test_the_booking_succeeds_when_the_sas_is_down(sas, committed):
 	sas_feedback.send_for_booking(booking.name)
 	(message,) = messages(booking.name)
 	assert (message.status, message.attempts) == ("Pending", 1)
-	assert "could not be reached" in message.error or "joindre" in message.error
+	assert "n'a pas pu être jointe" in message.error
 
 
 def test_nothing_is_queued_when_the_feedback_is_disabled_or_the_booking_is_not_from_the_sas(sas, committed):
