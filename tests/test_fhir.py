@@ -597,3 +597,47 @@ def test_the_sites_other_addresses_resolve_as_frappe_resolves_them(server):
 	merged = requests.get(f"{server}/snp//rendez-vous", allow_redirects=False, timeout=60)
 	assert merged.status_code == 308 and merged.headers["Location"].endswith("/snp/rendez-vous")
 	assert requests.get(f"{server}/page-qui-n-existe-pas", timeout=60).status_code == 404
+
+
+def test_the_regulator_named_in_a_fhir_booking_is_recorded_for_the_feedback_to_the_sas(
+	server, committed, partners
+):
+	slot = make_slot(committed.professional(), future_start(DAY, 13)).name
+	frappe.db.commit()
+	body = json.loads(appointment_body(slot))
+	body["extension"] = [
+		{
+			"url": fhir.OPERATOR_EXTENSION,
+			"valueReference": {
+				"identifier": {
+					"type": {
+						"coding": [
+							{"system": "http://interopsante.org/fhir/CodeSystem/fr-v2-0203", "code": "IDNPS"}
+						]
+					},
+					"system": RPPS_SYSTEM,
+					"value": "810100050075",
+				},
+				"display": "Dr Régulateur",
+			},
+		}
+	]
+	response = requests.post(
+		f"{server}/fhir/Appointment",
+		data=json.dumps(body),
+		headers={**auth(partners.a.token), "Content-Type": "application/fhir+json"},
+		timeout=60,
+	)
+	assert response.status_code == 201, response.text
+	frappe.db.rollback()
+	booking = frappe.db.get_value(
+		"SNP Booking",
+		response.json()["id"],
+		["operator_id_type", "operator_id", "operator_name"],
+		as_dict=True,
+	)
+	assert booking == {
+		"operator_id_type": "IDNPS",
+		"operator_id": "810100050075",
+		"operator_name": "Dr Régulateur",
+	}

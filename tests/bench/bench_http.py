@@ -67,6 +67,25 @@ def ensure_data(frappe) -> None:
 	ensure_history(frappe)
 
 
+BENCH_FINESS = "449999999"
+PLACES = 10
+
+
+def ensure_places(frappe) -> None:
+	"""Places of practice for the bench doctors (the SAS guide publishes a slot with its place's address) and the
+	CPTS's FINESS when the site has none (removed again by `--cleanup` if the bench set it)."""
+	now = datetime.now().replace(second=0, microsecond=0)
+	meta = {"owner": "Administrator", "modified_by": "Administrator", "creation": now, "modified": now, "docstatus": 0}
+	frappe.db.bulk_insert("SNP Place", ["name", "place_name", "address_line", "postal_code", "city", "active", *meta],
+		[(f"HB-LIEU-{i:02d}", f"Cabinet Bench {i}", f"{i + 1} rue du Banc", "44000", "Nantes", 1, *meta.values())
+			for i in range(PLACES)], ignore_duplicates=True)
+	frappe.db.sql(f"""UPDATE `tabSNP Professional` SET `place` = CONCAT('HB-LIEU-', LPAD(CAST(SUBSTRING(`name`, 8)
+		AS UNSIGNED) % {PLACES}, 2, '0')) WHERE `name` LIKE 'HB-PRO-%%' AND `place` IS NULL""")
+	if not frappe.db.get_single_value("SNP Settings", "cpts_finess"):
+		frappe.db.set_single_value("SNP Settings", "cpts_finess", BENCH_FINESS)
+	frappe.db.commit()
+
+
 def ensure_history(frappe) -> None:
 	"""The bookings behind the slots already consulted (honoured or no-show): every doctor has a history, as in
 	a CPTS that has been running for a while."""
@@ -137,13 +156,19 @@ def bench_partner_token(frappe) -> str:
 
 
 def fhir_slot_search_url(base: str, now: datetime) -> str:
-	"""The SAS platform's search: free slots of 25 practitioners (by RPPS) over the next 48 hours, with the
-	schedules and practitioners included."""
+	"""The SAS platform's search as the guide writes it (INT_R04): free slots of 25 practitioners (by RPPS) over
+	the next 48 hours, with the schedules, practitioners and roles, the CPTS's service and organisation included."""
+	from zoneinfo import ZoneInfo
+
 	from cpts_snp.exports.fhir import PRACTITIONER_PARAM, RPPS_SYSTEM
 
+	zone = ZoneInfo("Europe/Paris")
+	start = now.astimezone(zone).isoformat(timespec="milliseconds")
+	end = (now + timedelta(hours=48)).astimezone(zone).isoformat(timespec="milliseconds")
 	practitioners = ",".join(f"{RPPS_SYSTEM}|87{d:010d}" for d in range(0, DOCTORS, max(1, DOCTORS // 25)))
-	params = [("status", "free"), ("start", f"ge{now.date()}"), ("start", f"le{(now + timedelta(hours=48)).date()}"),
-		(PRACTITIONER_PARAM, practitioners), ("_include", "Slot:schedule"), ("_include:iterate", "Schedule:actor")]
+	params = [("_include", "Slot:schedule"), ("_include:iterate", "Schedule:actor"),
+		("_include", "Slot:service-type-reference"), ("_include:iterate", "HealthcareService:organization"),
+		("start", f"ge{start}"), ("start", f"le{end}"), (PRACTITIONER_PARAM, practitioners), ("status", "free")]
 	return f"{base}/fhir/Slot?" + urllib.parse.urlencode(params)
 
 
@@ -151,8 +176,11 @@ def remove_data(frappe) -> None:
 	"""Everything the benchmark wrote (for a run on a site that is not the bench's own: `--cleanup`)."""
 	for doctype, field, pattern in (("SNP Booking", "slot", "HB%"), ("SNP Slot", "name", "HB%"),
 			("SNP Professional", "name", "HB-PRO-%"), ("SNP Sector", "name", "Bench secteur %"),
+			("SNP Place", "name", "HB-LIEU-%"),
 			("SNP Partner Access Log", "user", "bench-%@cpts-bench.fr")):
 		frappe.db.delete(doctype, {field: ["like", pattern]})
+	if frappe.db.get_single_value("SNP Settings", "cpts_finess") == BENCH_FINESS:
+		frappe.db.set_single_value("SNP Settings", "cpts_finess", None)
 	frappe.db.commit()
 	if frappe.db.exists("SNP Partner", "Bench SAS"):
 		frappe.delete_doc("SNP Partner", "Bench SAS", force=True, ignore_permissions=True)
@@ -291,6 +319,7 @@ def main():
 		WRK_SECONDS = REDUCED["wrk_seconds"]
 	frappe = connect(args.site)
 	ensure_data(frappe)
+	ensure_places(frappe)
 	key, secret, password = bench_user(frappe, sessions=args.clients)
 	token = {"Host": args.site, "Authorization": f"token {key}:{secret}"}
 	partner = {"Host": args.site, "Authorization": f"token {bench_partner_token(frappe)}",
@@ -314,6 +343,11 @@ def main():
 				desk[0]),
 			("FHIR /fhir/Slot (25 practitioners, 48 h)", fhir_slot_search_url(base, now), partner),
 		]
+		fhir_answer = requests.get(runs[-1][1], headers=partner, timeout=60).json()
+		kinds = [entry["resource"]["resourceType"] for entry in fhir_answer.get("entry", [])]
+		print(f"FHIR answer: {kinds.count('Slot')} slots, {len(kinds)} resources, {len(json.dumps(fhir_answer)) // 1024} kB")
+		if not kinds.count("Slot"):
+			failures.append("FHIR search found no slot")
 		print(f"{'endpoint':42} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8}")
 		for label, url, headers in runs:
 			result = latency(url, headers, args.requests)

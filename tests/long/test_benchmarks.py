@@ -46,6 +46,9 @@ def test_the_http_benchmark_measures_every_endpoint_and_books_each_slot_once():
 	for endpoint in ("ping, desk session (floor)", "ping, API token (floor)", "free-slot search (sector, 48 h)",
 		"generic /api/resource/SNP Slot", "FHIR /fhir/Slot (25 practitioners, 48 h)"):
 		assert len(figures.get(endpoint, [])) == 3, done.stdout
+	# the FHIR search the benchmark times is the guide's request, and it finds slots with their places
+	(answer,) = [line for line in done.stdout.splitlines() if line.startswith("FHIR answer:")]
+	assert int(answer.split()[2]) > 0, answer
 	bookings = [ast.literal_eval(line.split(": ", 1)[1]) for line in done.stdout.splitlines() if line.startswith("booking")]
 	assert len(bookings) == 2, done.stdout
 	for result in bookings:

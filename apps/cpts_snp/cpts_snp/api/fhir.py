@@ -345,17 +345,17 @@ def read_appointment(name: str, partner) -> Response:
 
 def create_appointment(partner) -> Response:
 	request = fhir.parse_appointment(frappe.request.get_data(), get_system_timezone())
-	details = {"requested_at": request.requested_at} if request.requested_at else {}
-	if request.operator and frappe.get_meta("SNP Booking").has_field("operator_id"):
-		details.update(request.operator)
 	try:
 		booking = book_slot(
 			request.slot,
 			request.patient,
 			reason=request.reason,
 			channel="Other",
-			request=details or None,
+			request={"requested_at": request.requested_at} if request.requested_at else None,
 		)
+		if request.operator:
+			# the regulator named by the platform (appointmentOperator), reported back with the booking (INT_R03)
+			booking.db_set(request.operator, update_modified=False)
 	except (frappe.ValidationError, frappe.PermissionError, frappe.DoesNotExistError) as e:
 		frappe.db.rollback()
 		if partner:
