@@ -901,11 +901,8 @@ def _walk_resource(res, profiles, path: str, ctx: _Ctx, contained: bool):
 def _walk_resource_against(res: dict, sd: _SD, label: str, ctx: _Ctx):
 	outer_resource, outer_root, outer_targets = ctx.resource, ctx.root, ctx.contained_targets
 	ctx.resource = res
-	ctx.root = res if outer_root is None or outer_resource is None else outer_root
-	if res.get("resourceType") and outer_resource is not None and _is_contained(res, outer_resource):
-		ctx.root = outer_resource
-	else:
-		ctx.root = res
+	# FHIRPath %rootResource: the container of a contained resource, else the resource itself
+	ctx.root = outer_resource if outer_resource is not None and _is_contained(res, outer_resource) else res
 	ctx.contained_targets = {}
 	try:
 		_walk_object(res, sd.root, label, ctx)
