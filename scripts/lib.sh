@@ -64,6 +64,9 @@ frappe_head() { git -C "$ROOT/apps/frappe" rev-parse HEAD; }
 
 bench() { (cd "$ROOT" && command bench "$@" </dev/null); }
 
+# The SAS platform's mTLS entry (nginx): render and start functions, ensure_sas_mtls
+source "$ROOT/scripts/mtls.sh"
+
 # ---------------------------------------------------------------------------------------------------------
 # System packages
 # ---------------------------------------------------------------------------------------------------------
@@ -72,6 +75,7 @@ APT_PACKAGES=(
 	mariadb-server mariadb-client redis-server
 	wkhtmltopdf fonts-dejavu-core
 	chromium wrk
+	nginx
 )
 
 ensure_system_packages() {

@@ -15,6 +15,8 @@ bench use "$DEMO_SITE" >/dev/null
 bench --site "$DEMO_SITE" set-config mute_emails 1 >/dev/null
 # Links in emails and PDFs (wkhtmltopdf fetches the print styles from it) use the address the bench answers on.
 bench --site "$DEMO_SITE" set-config host_name "http://localhost:$WEB_PORT" >/dev/null
+# The SAS platform's mTLS entry (nginx on 8443), only when SAS_MTLS_CERT is set (scripts/mtls.sh).
+ensure_sas_mtls "$DEMO_SITE"
 # The demo loader is idempotent: it only adds what is missing.
 bench --site "$DEMO_SITE" execute cpts_snp.demo.loader.load >/dev/null
 bench --site "$DEMO_SITE" execute cpts_snp.demo.year.load_year >/dev/null

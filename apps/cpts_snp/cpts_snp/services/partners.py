@@ -164,10 +164,15 @@ def booking_inserted(booking) -> None:
 def api_caller() -> frappe._dict | None:
 	"""Who may use the partner API and the FHIR interface: staff (None returned: no partner, no limit) and
 	partner users of an active partner (their partner returned, after counting the request against its
-	limit). Anyone else is refused."""
+	limit). Anyone else is refused. An anonymous request may come from the SAS platform through the mTLS proxy:
+	its client certificate then makes it the request of its partner's certificate user."""
 	user = frappe.session.user
 	if user == "Guest":
-		raise frappe.AuthenticationError
+		from cpts_snp.services.client_certificates import certificate_partner
+
+		if not certificate_partner():
+			raise frappe.AuthenticationError
+		user = frappe.session.user
 	if is_staff(user):
 		return None
 	if PARTNER_ROLE not in frappe.get_roles(user):

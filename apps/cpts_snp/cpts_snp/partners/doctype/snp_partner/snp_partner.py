@@ -19,6 +19,7 @@ class SNPPartner(Document):
 		self.validate_identifiers()
 		self.validate_period()
 		self.validate_users()
+		self.validate_certificate()
 
 	def on_update(self):
 		self.give_users_the_partner_role()
@@ -62,6 +63,36 @@ class SNPPartner(Document):
 		if elsewhere:
 			user, partner = elsewhere[0]
 			frappe.throw(_("User {0} already belongs to the partner {1}").format(user, partner))
+
+	def validate_certificate(self):
+		"""The SAS platform's client certificate (mTLS, cpts_snp.services.client_certificates): its CN and OU
+		together name one partner, which it acts for as one of the partner's users."""
+		self.certificate_cn = (self.certificate_cn or "").strip() or None
+		self.certificate_ou = (self.certificate_ou or "").strip() or None
+		if not (self.certificate_cn or self.certificate_ou or self.certificate_user):
+			return
+		if not (self.certificate_cn and self.certificate_ou):
+			frappe.throw(_("Give both the CN and the OU of the client certificate"))
+		if not self.certificate_user:
+			frappe.throw(_("Choose the partner user the client certificate acts as"))
+		if self.certificate_user not in [row.user for row in self.users]:
+			frappe.throw(
+				_("The certificate user {0} must be one of the partner users").format(self.certificate_user)
+			)
+		other = frappe.db.get_value(
+			"SNP Partner",
+			{
+				"certificate_cn": self.certificate_cn,
+				"certificate_ou": self.certificate_ou,
+				"name": ("!=", self.name or ""),
+			},
+		)
+		if other:
+			frappe.throw(
+				_("The client certificate CN {0} and OU {1} already belong to the partner {2}").format(
+					self.certificate_cn, self.certificate_ou, other
+				)
+			)
 
 	def give_users_the_partner_role(self):
 		"""Every user of a partner has the role Partenaire SNP (a coordinator adds users here, not in User)."""
