@@ -397,3 +397,24 @@ def test_a_cpts_slot_without_security_label_conforms_to_the_snapshots():
 	slot = example("Slot-ExampleSlotCPTS1")
 	del slot["meta"]["security"]
 	fc.assert_conforms(slot)
+
+
+def test_every_function_the_invariants_call_exists_in_fhirpathpy():
+	"""What fhirpathpy lacks shows up here, not in the middle of a facade test (hasValue() is added by us)."""
+	import re
+
+	from fhirpathpy.engine.invocations import invocation_registry
+
+	operators = {"in", "and", "or", "xor", "implies", "contains", "is", "as", "div", "mod"}
+	known = set(invocation_registry) | set(fc._FHIRPATH_OPTIONS["userInvocationTable"]) | operators
+	missing = set()
+	for sd in fc._registry().sds.values():
+		for node in sd.by_id.values():
+			for c in node.el.get("constraint") or ():
+				if c.get("severity") != "error" or c["key"] in fc.UNEVALUATED_INVARIANTS:
+					continue
+				expression = fc.REWRITTEN_INVARIANTS.get(c["key"], lambda e: e)(c["expression"])
+				for name in re.findall(r"\b([A-Za-z_]\w*)\s*\(", expression):
+					if name not in known:
+						missing.add((name, c["key"]))
+	assert not missing, sorted(missing)
