@@ -418,3 +418,20 @@ def test_every_function_the_invariants_call_exists_in_fhirpathpy():
 					if name not in known:
 						missing.add((name, c["key"]))
 	assert not missing, sorted(missing)
+
+
+def test_an_empty_answer_conforms_to_the_ps_bundle_profile_only():
+	"""The guide's FAQ (PS indiv - CPTS, item 9) expects an empty Bundle when no slot is free, and shows it
+	declaring BundleAgregateur: the CPTS Bundle profile requires a slot, a schedule, a practitioner and a
+	practitioner role (entry 4..*), so an empty answer cannot declare it."""
+	empty = {
+		"resourceType": "Bundle",
+		"id": "8cbb33dc-779e-45e9-a5f6-ea66101288c5",
+		"meta": {"profile": ["http://sas.fr/fhir/StructureDefinition/BundleAgregateur"]},
+		"type": "searchset",
+		"total": 0,
+		"link": [{"relation": "self", "url": "https://exemple.com/ans-sas/Slot/?status=free"}],
+	}
+	fc.assert_conforms(empty)
+	errors = fc.validate(empty, CPTS_BUNDLE)
+	assert errors_naming(errors, "cardinality", "entry:slotAgregateurCPTS"), errors
