@@ -450,3 +450,26 @@ def test_the_pro_sante_connect_key_is_created_disabled():
 	assert key.provider_name == "Pro Santé Connect" and key.redirect_url == psc.CALLBACK
 	assert json.loads(key.auth_url_data)["acr_values"] == "eidas1"
 	assert key.user_id_property == "SubjectNameID" and key.sign_ups == "Deny"
+
+
+def test_a_partner_users_rpps_has_11_digits_and_names_one_regulator():
+	from cpts_snp.exceptions import InvalidRPPSError
+	from cpts_snp.tests.factories import make_user
+
+	def give(partner, row, rpps):
+		doc = frappe.get_doc("SNP Partner", partner)
+		doc.users[row].rpps = rpps
+		doc.save()
+		return doc.users[row].rpps
+
+	users = [make_user(roles=["Partenaire SNP"], desk_user=True) for _ in range(2)]
+	partner = make_partner(users=users).name
+	with pytest.raises(InvalidRPPSError):
+		give(partner, 0, "123 45")
+	rpps = unique_rpps()
+	assert give(partner, 0, rpps[:5] + " " + rpps[5:]) == rpps
+	with pytest.raises(InvalidRPPSError):
+		give(partner, 1, rpps)
+	other = make_partner(users=[make_user(roles=["Partenaire SNP"], desk_user=True)]).name
+	with pytest.raises(InvalidRPPSError):
+		give(other, 0, rpps)

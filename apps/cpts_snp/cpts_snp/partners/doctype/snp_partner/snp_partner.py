@@ -5,8 +5,8 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import getdate
 
-from cpts_snp.exceptions import InvalidCodeError
-from cpts_snp.rules.identifiers import is_valid_siret
+from cpts_snp.exceptions import InvalidCodeError, InvalidRPPSError
+from cpts_snp.rules.identifiers import clean_rpps, is_valid_rpps, is_valid_siret
 from cpts_snp.services.text import clean_name_fields
 
 PARTNER_ROLE = "Partenaire SNP"
@@ -19,6 +19,7 @@ class SNPPartner(Document):
 		self.validate_identifiers()
 		self.validate_period()
 		self.validate_users()
+		self.validate_user_rpps()
 		self.validate_certificate()
 
 	def on_update(self):
@@ -63,6 +64,36 @@ class SNPPartner(Document):
 		if elsewhere:
 			user, partner = elsewhere[0]
 			frappe.throw(_("User {0} already belongs to the partner {1}").format(user, partner))
+
+	def validate_user_rpps(self):
+		"""A partner user's RPPS (11 digits) names one regulator: Pro Santé Connect logs him in by it
+		(cpts_snp.integrations.psc), so two rows, of this partner or another, cannot carry the same."""
+		for row in self.users:
+			row.rpps = clean_rpps(row.rpps) or None
+			if row.rpps and not is_valid_rpps(row.rpps):
+				frappe.throw(
+					_("The RPPS number must have exactly 11 digits (received: {0})").format(row.rpps),
+					InvalidRPPSError,
+					title=_("Invalid RPPS number"),
+				)
+		numbers = [row.rpps for row in self.users if row.rpps]
+		Row = frappe.qb.DocType("SNP Partner User")
+		taken = numbers and (
+			frappe.qb.from_(Row)
+			.select(Row.rpps, Row.parent)
+			.where(Row.parenttype == "SNP Partner")
+			.where(Row.rpps.isin(numbers))
+			.where(Row.parent != (self.name or ""))
+			.limit(1)
+			.run()
+		)
+		duplicate = next((number for number in numbers if numbers.count(number) > 1), None)
+		if duplicate or taken:
+			rpps, partner = (duplicate, self.name) if duplicate else taken[0]
+			frappe.throw(
+				_("RPPS {0} is already given to a user of the partner {1}").format(rpps, partner),
+				InvalidRPPSError,
+			)
 
 	def validate_certificate(self):
 		"""The SAS platform's client certificate (mTLS, cpts_snp.services.client_certificates): its CN and OU
