@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from frappe.installer import update_site_config
+from frappe.utils import add_days, today
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = 23  # days ahead of the searched slots, away from other tests' days
@@ -306,6 +307,30 @@ def test_a_valid_certificate_of_no_partner_is_refused_by_the_application(sas, cl
 	assert "n'est enregistré pour aucun partenaire" in body["issue"][0]["diagnostics"]
 	frappe.db.rollback()
 	assert frappe.db.count("SNP Partner Access Log", {"user": sas.user}) == logged
+
+
+def test_the_certificate_of_an_expired_partner_or_of_a_disabled_user_is_refused(sas):
+	params = {"status": "free"}
+	frappe.db.set_value("SNP Partner", sas.partner, "active_to", add_days(today(), -1))
+	frappe.db.commit()
+	try:
+		assert (
+			"pas actif"
+			in outcome(get(sas, "/fhir/Slot", "valid", params=params), 403)["issue"][0]["diagnostics"]
+		)
+	finally:
+		frappe.db.set_value("SNP Partner", sas.partner, "active_to", None)
+		frappe.db.commit()
+	frappe.db.set_value("User", sas.user, "enabled", 0)
+	frappe.db.commit()
+	try:
+		assert (
+			"désactivé"
+			in outcome(get(sas, "/fhir/Slot", "valid", params=params), 403)["issue"][0]["diagnostics"]
+		)
+	finally:
+		frappe.db.set_value("User", sas.user, "enabled", 1)
+		frappe.db.commit()
 
 
 @pytest.mark.parametrize("client", [None, "expired", "revoked"])

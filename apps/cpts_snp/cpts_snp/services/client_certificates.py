@@ -56,6 +56,14 @@ def certificate_partner() -> frappe._dict | None:
 			),
 			frappe.PermissionError,
 		)
+	if not frappe.db.get_value("User", partner.certificate_user, "enabled"):
+		logger().warning(
+			"client certificate of %s: its user %s is disabled", partner.name, partner.certificate_user
+		)
+		frappe.throw(
+			_("The user {0} the client certificate acts as is disabled").format(partner.certificate_user),
+			frappe.PermissionError,
+		)
 	# What Frappe does for an API key: the request acts as that user (set_user clears the form: keep it).
 	form_dict = frappe.local.form_dict
 	frappe.set_user(partner.certificate_user)
