@@ -832,7 +832,7 @@ def capability_statement(
 					"type": "date",
 					"documentation": _("Start of the slots: ge and le"),
 				},
-				{"name": "status", "type": "token", "documentation": _("free")},
+				{"name": "status", "type": "token"},
 				{
 					"name": PRACTITIONER_PARAM,
 					"type": "token",
