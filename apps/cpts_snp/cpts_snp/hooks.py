@@ -87,9 +87,9 @@ fixtures = [
 ]
 
 # Doctors' portal: pretty French routes for pages whose files cannot hold a hyphen.
-# FHIR R4 facade for the SAS platform (/fhir/Slot, /fhir/Appointment): JSON answers with real HTTP statuses.
+# FHIR R4 facade for the SAS platform (/fhir and /fhir/ps: the guide's two flows): JSON answers with real HTTP
+# statuses. A page renderer of the app only: Frappe's own path resolver stays in charge of every address.
 page_renderer = ["cpts_snp.api.fhir.FHIRRenderer"]
-website_path_resolver = ["cpts_snp.api.fhir.resolve_website_path"]
 
 website_route_rules = [
 	{"from_route": "/snp/rendez-vous", "to_route": "snp/rendez_vous"},
