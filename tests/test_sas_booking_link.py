@@ -283,6 +283,15 @@ def test_another_partner_never_sees_the_confirmation_of_a_booking(server, commit
 	assert secret in session.get(server + confirmation, timeout=30).text
 	other = session_of(server, regulators.v.user).get(server + confirmation, timeout=30)
 	assert other.status_code == 200 and secret not in other.text and 'id="sas-confirmation"' not in other.text
+	# what the regulator's partner did is in its access log: the agenda read, the booking, its confirmation
+	name = booked.json()["message"]["name"]
+	frappe.db.rollback()
+	logged = frappe.get_all(
+		"SNP Partner Access Log", filters={"partner": regulators.s.partner}, pluck="action"
+	)
+	assert {"Search slots", "Book", "Read bookings"} <= set(logged)
+	read = {"partner": regulators.s.partner, "resource": f"SNP Booking/{name}", "action": "Read bookings"}
+	assert frappe.db.exists("SNP Partner Access Log", read)
 
 
 def test_the_cpts_staff_book_through_the_sas_link_too(server, committed):

@@ -49,7 +49,7 @@ def get_context(context):
 		context.booking = sas_booking.page_booking(professional, args.get("rdv"))
 		if context.booking and who.partner:
 			partners.log_access(
-				"Read booking", f"SNP Booking/{context.booking.name}", {}, 1, who.partner.name
+				"Read bookings", f"SNP Booking/{context.booking.name}", {}, 1, who.partner.name
 			)
 			frappe.local.flags.commit = True
 		if context.booking:
@@ -67,6 +67,10 @@ def get_context(context):
 	]
 	for slot in context.slots:
 		slot.choose_path = sas_booking.agenda_path(professional, context.origin, creneau=slot.name)
+	if who.partner:
+		params = {"professional": professional, "origin": context.origin}
+		partners.log_access("Search slots", "SNP Slot", params, len(context.slots), who.partner.name)
+		frappe.local.flags.commit = True
 
 
 def refuse(context, message: str, status: int):
