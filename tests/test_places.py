@@ -191,3 +191,79 @@ def test_the_patch_turns_legacy_locations_into_places_once():
 	execute()
 	assert frappe.db.count("SNP Place") == places
 	assert frappe.db.get_value("SNP Slot", late, "place") == place.name
+
+
+# --- Demo data ---------------------------------------------------------------------------------------------------
+def test_the_demo_doctors_practise_at_places_of_the_territory():
+	from cpts_snp.demo import loader
+	from cpts_snp.demo.places import PLACES
+
+	loader.load()
+	loader.load_finance(commit=False)
+	demo = frappe.get_all(
+		"SNP Place", filters={"place_name": ["in", [row[0] for row in PLACES]]}, fields=["*"]
+	)
+	assert len(demo) == 5
+	assert any(p.finess for p in demo) and any(p.siret for p in demo)
+	assert all(p.postal_code and p.city for p in demo)
+	martin = frappe.get_doc("SNP Professional", {"user": "dr.martin@cpts-demo.fr"})
+	assert martin.place and martin.sas_individual_sharing
+	for row in loader.PROFESSIONALS:
+		assert frappe.db.get_value("SNP Professional", {"rpps": row[2]}, "place")
+	assert not frappe.db.count("SNP Slot", {"professional": martin.name, "place": ["is", "not set"]})
+	assert frappe.db.get_single_value("SNP Settings", "cpts_finess")
+
+
+# --- The portal: a doctor picks one of the CPTS's places ---------------------------------------------------------
+@pytest.fixture
+def doctor_with_places(committed):
+	user, professional = committed.doctor()
+	home, other = make_place(), make_place(place_name="Centre de santé " + unique_suffix(4), city="Vertou")
+	closed = make_place(place_name="Ancien cabinet " + unique_suffix(4), active=0)
+	frappe.db.set_value("SNP Professional", professional, "place", home.name)
+	template = make_template(professional)
+	frappe.db.commit()
+	yield frappe._dict(
+		user=user, professional=professional, home=home, other=other, closed=closed, template=template
+	)
+	frappe.db.rollback()
+	frappe.db.delete("SNP Availability Template", {"professional": professional})
+	frappe.db.delete("SNP Slot", {"professional": professional})
+	frappe.db.delete("SNP Place", {"name": ["in", [home.name, other.name, closed.name]]})
+	frappe.db.commit()
+
+
+def publish(session, server, **args):
+	return session.post(f"{server}/api/method/cpts_snp.api.portal.publish_slot", json=args)
+
+
+def test_a_doctor_publishes_a_slot_at_a_place_of_the_cpts_chosen_in_the_portal(
+	server, http_login, doctor_with_places
+):
+	world = doctor_with_places
+	session = http_login(world.user)
+	day = future_start(days=12, hour=9).date()
+	page = session.get(f"{server}/snp/creneaux?semaine={day}").text
+	assert 'name="place"' in page and 'name="location"' not in page
+	assert f'<option value="{world.home.name}" selected>' in page  # his main place comes first
+	assert world.other.name in page and world.closed.name not in page  # active places only
+	assert frappe.utils.escape_html(label(world.other)) in page
+	assert frappe.utils.escape_html(label(world.home)) in page  # his template's place, beside the template
+
+	chosen = publish(session, server, starts_at=f"{day} 09:00:00", duration=20, place=world.other.name)
+	assert chosen.ok, chosen.text
+	default = publish(session, server, starts_at=f"{day} 10:00:00", duration=20)
+	assert default.ok, default.text
+	assert frappe.db.get_value("SNP Slot", chosen.json()["message"], ["place", "location"]) == (
+		world.other.name,
+		label(world.other),
+	)
+	assert frappe.db.get_value("SNP Slot", default.json()["message"], "place") == world.home.name
+
+	for place in (world.closed.name, "LIEU-99999"):
+		refused = publish(session, server, starts_at=f"{day} 11:00:00", duration=20, place=place)
+		assert refused.status_code == 417, refused.text
+		assert "Choisissez l'un des lieux d'exercice de la CPTS" in refused.text
+	assert not frappe.db.exists(
+		"SNP Slot", {"professional": world.professional, "starts_at": f"{day} 11:00:00"}
+	)

@@ -11,11 +11,10 @@ from cpts_snp.services import portal
 @frappe.whitelist(methods=["POST"])
 @endpoint
 def publish_slot(
-	starts_at: str, duration: int = 20, modality: str = "Office", location: str | None = None
+	starts_at: str, duration: int = 20, modality: str = "Office", place: str | None = None
 ) -> str:
-	return portal.publish_slot(
-		portal.current_professional(), starts_at, int(duration), modality, location
-	).name
+	"""`place`: one of the CPTS's active places (empty: the doctor's main place)."""
+	return portal.publish_slot(portal.current_professional(), starts_at, int(duration), modality, place).name
 
 
 @frappe.whitelist(methods=["POST"])

@@ -10,6 +10,7 @@ import frappe
 from frappe.utils import add_days, get_datetime, getdate, now_datetime, today
 from frappe.utils.password import update_password
 
+from cpts_snp.demo import places
 from cpts_snp.services.onboarding import activate
 from cpts_snp.services.telesecretariat import book_and_log_call
 from cpts_snp.setup.install import HOME_WORKSPACE
@@ -52,6 +53,7 @@ SETTINGS = {
 	"siret": "73282932000074",
 	"cpts_iban": "FR7630004000031234567890143",
 	"cpts_bic": "BNPAFRPP",
+	"cpts_finess": places.CPTS_FINESS,
 }
 
 SLOT_TIMES = [time(9, 0), time(11, 30), time(14, 0), time(17, 30), time(18, 40)]
@@ -82,9 +84,11 @@ def load():
 			frappe.get_doc(
 				{"doctype": "SNP Sector", "sector_name": name, "insee_code": insee, "postal_code": postal}
 			).insert()
+	by_sector = places.ensure_places()
 	for email, first, last, roles, desk in USERS:
 		ensure_user(email, first, last, roles, desk)
 	professionals = [ensure_professional(*row) for row in PROFESSIONALS]
+	places.link_professionals(by_sector)
 	ensure_week_of_slots(professionals)
 	if not frappe.db.count("SNP Booking", {"professional": ["in", professionals]}):
 		book_some(professionals)
@@ -123,6 +127,7 @@ def ensure_professional(last_name, first_name, rpps, profession, sector, user):
 			"rpps": rpps,
 			"profession": profession,
 			"sector": sector,
+			"place": places.place_of_sector(sector, places.ensure_places()),
 			"email": user or f"{first_name.lower()}.{last_name.lower()}@cpts-demo.fr",
 			"phone": "02 40 00 00 " + rpps[-2:],
 			"user": user,

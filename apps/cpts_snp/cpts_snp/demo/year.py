@@ -30,7 +30,7 @@ from typing import NamedTuple
 import frappe
 from frappe.utils import get_datetime, get_time, getdate, now_datetime
 
-from cpts_snp.demo import loader
+from cpts_snp.demo import loader, places
 from cpts_snp.rules.identifiers import normalise_phone
 from cpts_snp.rules.pdsa import is_pdsa, is_pdsa_all_day, is_public_holiday
 from cpts_snp.rules.slots import (
@@ -44,6 +44,7 @@ from cpts_snp.services import naming
 from cpts_snp.services.booking import supplement_note
 from cpts_snp.services.generation import WEEKDAY_FIELDS, generate_for_template
 from cpts_snp.services.onboarding import activate
+from cpts_snp.services.places import label_of
 from cpts_snp.services.settings import (
 	booking_horizon_hours,
 	generation_weeks,
@@ -437,6 +438,8 @@ class Doctor:
 	founder: bool
 	templates: list = field(default_factory=list)
 	leave_weeks: set = field(default_factory=set)
+	place: str | None = None
+	place_label: str | None = None
 
 
 @dataclass
@@ -593,14 +596,18 @@ def ensure_doctors(period_start: date, end: date) -> list[Doctor]:
 		loader.ensure_user(email, first_name, last_name, roles, desk_user)
 	rows = [(row[2], row[4], None, FOUNDER_TEMPLATES[row[2]], row) for row in loader.PROFESSIONALS]
 	rows += [(row[2], row[3], row[4], row[5], row) for row in DOCTORS]
+	by_sector = places.ensure_places()
 	doctors = []
 	for rpps, sector, weeks, templates, row in rows:
 		name = frappe.db.get_value("SNP Professional", {"rpps": rpps})
 		if not name:
 			name = loader.ensure_professional(*row) if rpps in FOUNDER_TEMPLATES else new_professional(*row)
 		professional = frappe.db.get_value(
-			"SNP Professional", name, ["full_name", "sector", "user"], as_dict=True
+			"SNP Professional", name, ["full_name", "sector", "user", "place"], as_dict=True
 		)
+		if not professional.place:
+			professional.place = places.place_of_sector(professional.sector or sector, by_sector)
+			frappe.db.set_value("SNP Professional", name, "place", professional.place, update_modified=False)
 		doctor = Doctor(
 			name=name,
 			rpps=rpps,
@@ -609,9 +616,12 @@ def ensure_doctors(period_start: date, end: date) -> list[Doctor]:
 			user=professional.user,
 			joined=end - timedelta(weeks=weeks) if weeks else period_start,
 			founder=rpps in FOUNDER_TEMPLATES,
+			place=professional.place,
+			place_label=label_of(professional.place),
 		)
 		doctor.templates = ensure_templates(doctor, templates)
 		doctors.append(doctor)
+	places.link_professionals(by_sector)
 	return doctors
 
 
@@ -652,7 +662,7 @@ def ensure_templates(doctor: Doctor, templates) -> list:
 				"number_of_slots": number,
 				"slot_duration": duration,
 				"modality": modality,
-				"location": f"Cabinet médical – {doctor.sector}" if modality == "Office" else None,
+				"place": doctor.place,
 				"valid_from": doctor.joined,
 			}
 		).insert()
@@ -788,7 +798,7 @@ def plan_slots(doctors, period_start: datetime, now: datetime, schedule) -> list
 			if draw.random() < EXTRA.get(month, 0.08):
 				start, number, duration, modality = draw.choice(EXTRA_SESSIONS)
 				day = monday + timedelta(days=draw.randrange(5))
-				location = f"Cabinet médical – {doctor.sector}" if modality == "Office" else None
+				location = doctor.place_label
 				sessions.append(
 					Session(
 						datetime.combine(day, get_time(start)), number, duration, modality, location, None
@@ -1307,7 +1317,8 @@ def slot_row(slot: Slot) -> dict:
 		"duration": slot.duration,
 		"ends_at": slot.end,
 		"modality": slot.modality,
-		"location": slot.location,
+		"place": slot.doctor.place,
+		"location": slot.doctor.place_label,
 		"status": slot.status,
 		"is_pdsa": int(slot.is_pdsa),
 		"template": slot.template,

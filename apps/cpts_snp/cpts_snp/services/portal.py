@@ -17,6 +17,7 @@ from cpts_snp.exports.ics import slots_calendar
 from cpts_snp.permissions import professional_of
 from cpts_snp.rules.slots import weekly_target_status
 from cpts_snp.services.generation import generate_for_template
+from cpts_snp.services.places import active_places, check_active_place
 from cpts_snp.services.settings import weekly_target
 
 PROFILE_FIELDS = ("phone", "email", "iban", "bic")
@@ -80,6 +81,8 @@ def week_view(professional: str, monday: date) -> dict:
 		"target_min": minimum,
 		"target_max": maximum,
 		"target_status": weekly_target_status(offered, minimum, maximum),
+		"places": active_places(),
+		"main_place": frappe.db.get_value("SNP Professional", professional, "place"),
 		"templates": frappe.get_list(
 			"SNP Availability Template",
 			filters={"professional": professional, "enabled": 1},
@@ -88,6 +91,7 @@ def week_view(professional: str, monday: date) -> dict:
 				"start_time",
 				"number_of_slots",
 				"slot_duration",
+				"location",
 				"monday",
 				"tuesday",
 				"wednesday",
@@ -100,9 +104,8 @@ def week_view(professional: str, monday: date) -> dict:
 	}
 
 
-def publish_slot(
-	professional: str, starts_at, duration, modality: str = "Office", location: str | None = None
-):
+def publish_slot(professional: str, starts_at, duration, modality: str = "Office", place: str | None = None):
+	"""A slot of the doctor at one of the CPTS's active places (none given: his main place)."""
 	return frappe.get_doc(
 		{
 			"doctype": "SNP Slot",
@@ -110,7 +113,7 @@ def publish_slot(
 			"starts_at": get_datetime(starts_at),
 			"duration": duration,
 			"modality": modality,
-			"location": location,
+			"place": check_active_place(place),
 		}
 	).insert(ignore_permissions=True)
 
