@@ -177,6 +177,40 @@ def test_a_sas_regulator_books_a_slot_in_two_steps_and_the_booking_names_him(ser
 	assert len(bookings_of(slots[0])) == 1
 
 
+def test_the_agenda_shows_the_doctor_his_place_and_the_slot_times(server, committed, regulators):
+	from cpts_snp.tests.factories import unique_suffix
+
+	name = "Maison de santé SAS " + unique_suffix(4)
+	place = frappe.get_doc(
+		{
+			"doctype": "SNP Place",
+			"place_name": name,
+			"address_line": "3 rue des Tilleuls",
+			"postal_code": "44400",
+			"city": "Rezé",
+		}
+	).insert()
+	professional = committed.professional()
+	frappe.db.set_value("SNP Professional", professional, "place", place.name)
+	slot = slot_at(professional, 8)
+	try:
+		page = (
+			session_of(server, regulators.s.user)
+			.get(agenda(server, professional, origin="sas"), timeout=30)
+			.text
+		)
+		doctor = frappe.db.get_value("SNP Professional", professional, "full_name")
+		assert f"Agenda du Dr {doctor}" in page and "Médecin généraliste" in page
+		assert f"{name}, 3 rue des Tilleuls, 44400 Rezé" in page
+		row = re.search(rf'data-slot="{slot}">(.*?)</div>', page, re.S).group(1)
+		assert "08:00–08:20" in row and "44400 Rezé" in row
+	finally:
+		frappe.db.delete("SNP Slot", {"professional": professional})
+		frappe.db.set_value("SNP Professional", professional, "place", None)
+		frappe.delete_doc("SNP Place", place.name, force=True)
+		frappe.db.commit()
+
+
 def test_a_partner_user_without_rpps_is_named_by_his_login(server, committed, regulators):
 	professional = committed.professional()
 	slot = slot_at(professional, 12)

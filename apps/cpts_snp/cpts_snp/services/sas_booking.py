@@ -19,13 +19,13 @@ from cpts_snp.exceptions import PartnerAccessError, SlotUnavailableError
 from cpts_snp.rules.identifiers import practitioner_identifier
 from cpts_snp.services import partners
 from cpts_snp.services.booking import book_slot, patient_details
+from cpts_snp.services.places import label_of
 from cpts_snp.services.settings import booking_horizon_hours
 
 AGENDA_PATH = "/sas/agenda/"
 ORIGIN_SAS = "sas"
 CHANNEL = "SAS"
 PROFESSIONAL_FIELDS = ["name", "full_name", "first_name", "last_name", "profession", "place", "active"]
-PLACE_FIELDS = ["name", "place_name", "address_line", "postal_code", "city", "phone"]
 
 
 def booking_base_url() -> str:
@@ -110,12 +110,9 @@ def professional_of_page(professional: str) -> frappe._dict:
 
 
 def place_label(place: str | None, location: str | None = None) -> str:
-	if place:
-		row = frappe.db.get_value("SNP Place", place, PLACE_FIELDS, as_dict=True)
-		if row:
-			city = " ".join(part for part in (row.postal_code, row.city) if part)
-			return ", ".join(part for part in (row.place_name, row.address_line, city) if part)
-	return location or ""
+	"""Where the consultation takes place: a slot's `location` (the label of its place, services.places), else
+	the label of the place."""
+	return location or label_of(place) or ""
 
 
 def window() -> tuple:
