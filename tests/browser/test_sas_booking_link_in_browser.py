@@ -2,6 +2,8 @@
 (/sas/agenda/<doctor>?origin=sas), logs in, picks a slot, gives the patient, confirms and sees the appointment;
 the page runs under its Content-Security-Policy without a violation."""
 
+import time
+
 import frappe
 from cpts_snp.tests.factories import TEST_PASSWORD, future_start, make_slot
 
@@ -14,10 +16,24 @@ document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.
 """
 
 
+def free_slot(professional, hour) -> str:
+	"""A slot tomorrow at `hour`, committed (retried when another test run's inserts deadlock it)."""
+	frappe.db.commit()
+	for attempt in range(5):
+		try:
+			name = make_slot(professional, future_start(1, hour)).name
+			frappe.db.commit()
+			return name
+		except frappe.QueryDeadlockError:
+			frappe.db.rollback()
+			if attempt == 4:
+				raise
+			time.sleep(0.2 * (attempt + 1))
+
+
 def test_a_regulator_books_a_slot_from_the_sas_link_on_a_phone(server, browser, committed, partners):
 	professional = committed.professional()
-	slots = [make_slot(professional, future_start(1, h)).name for h in (10, 11)]
-	frappe.db.commit()
+	slots = [free_slot(professional, h) for h in (10, 11)]
 	context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", viewport=PHONE, is_mobile=True)
 	try:
 		page = context.new_page()
