@@ -75,7 +75,7 @@ APT_PACKAGES=(
 	mariadb-server mariadb-client redis-server
 	wkhtmltopdf fonts-dejavu-core
 	chromium wrk
-	nginx
+	nginx supervisor
 )
 
 ensure_system_packages() {
