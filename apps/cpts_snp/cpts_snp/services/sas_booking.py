@@ -8,7 +8,6 @@ users of an active SAS / SAMU partner allowed to book. Every check is made here,
 (free, locked, taken meanwhile) are those of the one booking function, services.booking.book_slot.
 """
 
-from datetime import timedelta
 from urllib.parse import quote
 
 import frappe
@@ -20,7 +19,6 @@ from cpts_snp.rules.identifiers import practitioner_identifier
 from cpts_snp.services import partners
 from cpts_snp.services.booking import book_slot, patient_details
 from cpts_snp.services.places import label_of
-from cpts_snp.services.settings import booking_horizon_hours
 
 AGENDA_PATH = "/sas/agenda/"
 ORIGIN_SAS = "sas"
@@ -116,9 +114,13 @@ def place_label(place: str | None, location: str | None = None) -> str:
 
 
 def window() -> tuple:
-	"""The slots the page offers: from now to the end of the booking horizon."""
+	"""The slots the page offers: every slot the FHIR facade may show the SAS platform (a search covers at most
+	`exports.fhir.MAX_RANGE` from now), so that a regulator finds here the slot he saw there. Whether a booking is
+	an SNP one (within the booking horizon of the request) is `book_slot`'s business, as everywhere."""
+	from cpts_snp.exports.fhir import MAX_RANGE
+
 	now = now_datetime()
-	return now, now + timedelta(hours=booking_horizon_hours())
+	return now, now + MAX_RANGE
 
 
 def free_slots(professional: str) -> list[dict]:
@@ -144,7 +146,7 @@ def slot_of_page(professional: str, slot: str) -> frappe._dict:
 
 
 def ensure_bookable(slot) -> None:
-	"""A free slot, not started, within the booking horizon."""
+	"""A free slot, not started, within the page's window."""
 	start_from, start_to = window()
 	starts_at = get_datetime(slot.starts_at)
 	if slot.status != "Available" or starts_at <= start_from:
@@ -155,7 +157,7 @@ def ensure_bookable(slot) -> None:
 		)
 	if starts_at > start_to:
 		frappe.throw(
-			_("This slot is beyond the booking horizon ({0} hours)").format(booking_horizon_hours()),
+			_("This slot is too far ahead to be booked here"),
 			SlotUnavailableError,
 			title=_("Slot unavailable"),
 		)
