@@ -26,7 +26,14 @@ OPERATOR = {
 	"operator_id": "3456780581/11242343",
 	"operator_name": "Dr Régulateur",
 }
-SETTINGS = ("sas_feedback_enabled", "sas_appointment_endpoint", "sas_max_attempts")
+SETTINGS = (
+	"sas_feedback_enabled",
+	"sas_appointment_endpoint",
+	"sas_max_attempts",
+	"sas_client_certificate",
+	"sas_client_key",
+	"sas_ca_bundle",
+)
 PARIS = ZoneInfo("Europe/Paris")
 
 
@@ -37,7 +44,7 @@ class Receiver:
 	"""Records every request; answers from `script` (status, headers, body) first, then 201 / 200 with a
 	Location header."""
 
-	def __init__(self):
+	def __init__(self, tls=None):
 		self.requests: list[dict] = []
 		self.script: list[tuple[int, dict, str]] = []
 		self.lock = threading.Lock()
@@ -47,9 +54,11 @@ class Receiver:
 			def _handle(self):
 				body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
 				url = urlsplit(self.path)
+				peer = self.connection.getpeercert() if tls else None
 				with receiver.lock:
 					receiver.requests.append(
 						{
+							"client": dict(item[0] for item in peer["subject"]) if peer else None,
 							"method": self.command,
 							"path": url.path,
 							"query": parse_qs(url.query),
@@ -79,7 +88,10 @@ class Receiver:
 				pass
 
 		self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-		self.base = f"http://127.0.0.1:{self.server.server_address[1]}/fhir"
+		if tls:
+			self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+		scheme = "https" if tls else "http"
+		self.base = f"{scheme}://127.0.0.1:{self.server.server_address[1]}/fhir"
 		self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 		self.thread.start()
 
@@ -116,10 +128,17 @@ def sas(receiver, committed):
 	frappe.db.commit()
 
 
-def configure(enabled=1, endpoint=None, attempts=4):
+def configure(enabled=1, endpoint=None, attempts=4, certificate=None, key=None, ca_bundle=None):
 	frappe.db.set_single_value(
 		"SNP Settings",
-		{"sas_feedback_enabled": enabled, "sas_appointment_endpoint": endpoint, "sas_max_attempts": attempts},
+		{
+			"sas_feedback_enabled": enabled,
+			"sas_appointment_endpoint": endpoint,
+			"sas_max_attempts": attempts,
+			"sas_client_certificate": certificate,
+			"sas_client_key": key,
+			"sas_ca_bundle": ca_bundle,
+		},
 	)
 	frappe.db.commit()
 
@@ -396,6 +415,113 @@ def test_the_coordination_retries_a_failed_message_and_a_telesecretary_cannot(sa
 	(message,) = messages(booking.name)
 	assert (message.status, message.http_status, message.attempts) == ("Sent", 201, 2)
 	assert [r["method"] for r in sas.of(booking.name)] == ["POST", "POST"]
+
+
+# --- Mutual TLS -----------------------------------------------------------------------------------------------
+
+
+def _pki(directory: Path) -> dict:
+	"""A test CA, the SAS server's certificate (127.0.0.1) and the CPTS's client certificate, as PEM files."""
+	from datetime import datetime, timezone
+	from ipaddress import IPv4Address
+
+	from cryptography import x509
+	from cryptography.hazmat.primitives import hashes, serialization
+	from cryptography.hazmat.primitives.asymmetric import ec
+	from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+	now = datetime.now(timezone.utc)
+
+	def name(cn):
+		return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+	def issue(cn, issuer_name, issuer_key, ca=False, usage=None, san=None):
+		key = ec.generate_private_key(ec.SECP256R1())
+		builder = (
+			x509.CertificateBuilder()
+			.subject_name(name(cn))
+			.issuer_name(issuer_name or name(cn))
+			.public_key(key.public_key())
+			.serial_number(x509.random_serial_number())
+			.not_valid_before(now - timedelta(minutes=5))
+			.not_valid_after(now + timedelta(days=1))
+			.add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+		)
+		if usage:
+			builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+		if san:
+			builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
+		return key, builder.sign(issuer_key or key, hashes.SHA256())
+
+	ca_key, ca = issue("Test CA SAS", None, None, ca=True)
+	files = {}
+
+	def write(label, key, cert):
+		files[label] = directory / f"{label}.pem"
+		files[label].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+		files[f"{label}_key"] = directory / f"{label}.key"
+		files[f"{label}_key"].write_bytes(
+			key.private_bytes(
+				serialization.Encoding.PEM,
+				serialization.PrivateFormat.PKCS8,
+				serialization.NoEncryption(),
+			)
+		)
+
+	write("ca", ca_key, ca)
+	server_key, server = issue(
+		"sas.test",
+		ca.subject,
+		ca_key,
+		usage=ExtendedKeyUsageOID.SERVER_AUTH,
+		san=[x509.IPAddress(IPv4Address("127.0.0.1"))],
+	)
+	write("server", server_key, server)
+	client_key, client = issue("cpts-test", ca.subject, ca_key, usage=ExtendedKeyUsageOID.CLIENT_AUTH)
+	write("client", client_key, client)
+	return {label: str(path) for label, path in files.items()}
+
+
+def test_messages_leave_over_mutual_tls_with_the_cpts_client_certificate(committed, tmp_path):
+	import ssl
+
+	pki = _pki(tmp_path)
+	context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+	context.load_cert_chain(pki["server"], pki["server_key"])
+	context.load_verify_locations(pki["ca"])
+	context.verify_mode = ssl.CERT_REQUIRED  # the SAS platform requires the CPTS's certificate
+	server = Receiver(tls=context)
+	before = {field: frappe.db.get_single_value("SNP Settings", field) for field in SETTINGS}
+	try:
+		configure(endpoint=server.base, ca_bundle=pki["ca"])  # no client certificate yet
+		booking = sas_booking(committed)
+		sas_feedback.send_for_booking(booking.name)
+		(refused,) = messages(booking.name)
+		assert (refused.status, refused.attempts) == ("Pending", 1) and server.of(booking.name) == []
+
+		configure(endpoint=server.base, certificate=pki["client"], key=pki["client_key"], ca_bundle=pki["ca"])
+		due_now(booking.name)
+		sas_feedback.send_for_booking(booking.name)
+		(request,) = server.of(booking.name)
+		assert request["client"] == {"commonName": "cpts-test"}
+		assert messages(booking.name)[0].status == "Sent"
+	finally:
+		server.stop()
+		frappe.db.rollback()
+		frappe.db.delete(
+			MESSAGE,
+			{
+				"booking": (
+					"in",
+					frappe.get_all(
+						"SNP Booking", filters={"professional": ("in", committed.professionals)}, pluck="name"
+					)
+					or [""],
+				)
+			},
+		)
+		frappe.db.set_single_value("SNP Settings", before)
+		frappe.db.commit()
 
 
 # --- The mapping alone -----------------------------------------------------------------------------------------

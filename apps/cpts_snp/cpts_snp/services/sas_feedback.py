@@ -43,16 +43,18 @@ FHIR_JSON = "application/fhir+json"
 # --- Settings -------------------------------------------------------------------------------------------------
 
 
-def _settings():
-	return frappe.get_cached_doc("SNP Settings")
+def _setting(field: str):
+	"""A field of SNP Settings read from the database (not the cached document: another process could cache a
+	stale copy while a change is being committed, and every SAS booking would then be left unreported)."""
+	return frappe.db.get_single_value("SNP Settings", field)
 
 
 def feedback_enabled() -> bool:
-	return bool(cint(_settings().get("sas_feedback_enabled")))
+	return bool(cint(_setting("sas_feedback_enabled")))
 
 
 def max_attempts() -> int:
-	return max(cint(_settings().get("sas_max_attempts")) or DEFAULT_MAX_ATTEMPTS, 1)
+	return max(cint(_setting("sas_max_attempts")) or DEFAULT_MAX_ATTEMPTS, 1)
 
 
 # --- Queue (doc_events of SNP Booking) ------------------------------------------------------------------------
@@ -72,14 +74,19 @@ def booking_updated(booking, method=None) -> None:
 
 
 def queue(booking) -> str | None:
-	"""Write the outbox message of `booking`'s current state and have it sent after the commit. Never raises:
-	an error is logged (Error Log) and the booking goes on. Returns the message's name, if one was written."""
+	"""Write the outbox message of `booking`'s current state and have it sent after the commit. Raises nothing of
+	its own: an error is logged (Error Log) and the booking goes on (a deadlock, which has already undone the
+	booking's whole transaction, goes up to the caller). Returns the message's name, if one was written."""
 	if not feedback_enabled():
 		return None
 	savepoint = "sas_feedback_queue"
 	try:
 		frappe.db.savepoint(savepoint)
 		message = _new_message(booking)
+	except frappe.QueryDeadlockError:
+		# InnoDB rolled the whole transaction back, the booking with it: the caller starts again
+		# (cpts_snp.api.endpoint retries a deadlocked call), as for any deadlock of the booking itself.
+		raise
 	except Exception:
 		frappe.db.rollback(save_point=savepoint)
 		frappe.log_error(
@@ -264,8 +271,7 @@ class _Outcome(frappe._dict):
 
 
 def _deliver(message) -> _Outcome:
-	settings = _settings()
-	endpoint = (settings.get("sas_appointment_endpoint") or "").strip().rstrip("/")
+	endpoint = (_setting("sas_appointment_endpoint") or "").strip().rstrip("/")
 	if not endpoint:
 		return _Outcome(error=_("No SAS FHIR endpoint is set in the SNP Settings"), retry=True)
 	resource = json.loads(message.payload)
@@ -276,8 +282,8 @@ def _deliver(message) -> _Outcome:
 		"headers": {"Content-Type": f"{FHIR_JSON}; charset=utf-8", "Accept": FHIR_JSON},
 		"timeout": TIMEOUT,
 		"allow_redirects": False,
-		"cert": _client_certificate(settings),
-		"verify": (settings.get("sas_ca_bundle") or "").strip() or True,
+		"cert": _client_certificate(),
+		"verify": (_setting("sas_ca_bundle") or "").strip() or True,
 	}
 	try:
 		if message.operation == "create":
@@ -305,9 +311,9 @@ def _deliver(message) -> _Outcome:
 	return outcome
 
 
-def _client_certificate(settings):
-	certificate = (settings.get("sas_client_certificate") or "").strip()
-	key = (settings.get("sas_client_key") or "").strip()
+def _client_certificate():
+	certificate = (_setting("sas_client_certificate") or "").strip()
+	key = (_setting("sas_client_key") or "").strip()
 	if certificate and key:
 		return (certificate, key)
 	return certificate or None
