@@ -1,7 +1,7 @@
 # cpts_snp — the two commands of the README.
 #   make run    set everything up (idempotent) and start desk + portal on http://localhost:8000 with demo data
 #   make test   build what is missing, refresh the test site and run the whole test suite
-.PHONY: setup run test test-long bench production
+.PHONY: setup run test test-long bench production production-stop
 
 setup:
 	@bash scripts/setup.sh
@@ -15,6 +15,9 @@ test:
 # nginx (TLS) in front of gunicorn, socketio, workers and scheduler, all supervised (README « Production »)
 production:
 	@bash scripts/production.sh
+
+production-stop:
+	@bash scripts/production.sh stop
 
 # The long proofs at full size (1,000 concurrent bookings, crash and restore drills); `make test` runs them reduced
 test-long:
