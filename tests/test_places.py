@@ -267,3 +267,8 @@ def test_a_doctor_publishes_a_slot_at_a_place_of_the_cpts_chosen_in_the_portal(
 	assert not frappe.db.exists(
 		"SNP Slot", {"professional": world.professional, "starts_at": f"{day} 11:00:00"}
 	)
+
+
+def test_a_doctors_profile_shows_his_main_place(server, http_login, doctor_with_places):
+	page = http_login(doctor_with_places.user).get(f"{server}/snp/profil").text
+	assert frappe.utils.escape_html(label(doctor_with_places.home)) in page
