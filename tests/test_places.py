@@ -186,6 +186,13 @@ def test_the_patch_turns_legacy_locations_into_places_once():
 	assert frappe.db.count("SNP Place") == places
 	assert frappe.db.get_value("SNP Slot", parsed[0], ["place", "location"]) == linked
 
+	# markup in a legacy text does not reach the place's name (names with markup are refused)
+	hostile = legacy_slot(pro, 14, 11, f"<b>Cabinet {suffix}</b>, 1 rue du Port, 44400 Rezé")
+	execute()
+	cleaned = frappe.get_doc("SNP Place", frappe.db.get_value("SNP Slot", hostile, "place"))
+	assert (cleaned.place_name, cleaned.address_line) == (f"bCabinet {suffix}/b", "1 rue du Port")
+	places += 1
+
 	# a legacy record added later with the same text joins the same place
 	late = legacy_slot(pro, 14, 9, address)
 	execute()

@@ -36,6 +36,8 @@ def execute():
 		for row in rows:
 			sector = _sector_of(row.professional, sectors)
 			place = place_for(row.location, sector)
+			if not place:
+				continue
 			(
 				frappe.qb.update(table)
 				.set(table.place, place)
@@ -57,21 +59,24 @@ def _sector_of(professional: str | None, cache: dict):
 	return cache[professional]
 
 
-def place_for(text: str, sector=None) -> str:
-	"""The SNP Place for a legacy location text: the one already made from the same text, else a new one."""
+def place_for(text: str, sector=None) -> str | None:
+	"""The SNP Place for a legacy location text: the one already made from the same text, else a new one
+	(None for a text with nothing left once cleaned)."""
 	text = re.sub(r"[<>]", "", re.sub(r"\s+", " ", text)).strip(" ,")
+	if not text:
+		return None
 	values = parse_address(text)
 	if not values:
-		city = (
-			next((line.strip() for line in (sector.communes or "").splitlines() if line.strip()), None)
-			if sector
-			else None
+		# the sector's postal code, and its first commune (or its name: sectors are named after communes)
+		communes = (
+			[line.strip() for line in (sector.communes or "").splitlines() if line.strip()] if sector else []
 		)
+		known = bool(sector and sector.postal_code)
 		values = {
 			"place_name": text.split(",")[0].strip() or text,
 			"address_line": text,
-			"postal_code": sector.postal_code if sector and sector.postal_code and city else None,
-			"city": city if sector and sector.postal_code else None,
+			"postal_code": sector.postal_code if known else None,
+			"city": (communes[0] if communes else sector.name) if known else None,
 		}
 	values = {key: value[:140] if value else value for key, value in values.items()}
 	existing = frappe.db.get_value(
