@@ -6,6 +6,7 @@ supervisor brings it back and the site answers again; a second run reloads inste
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -125,6 +126,10 @@ def stack():
 	finally:
 		stack.down()
 		shutil.rmtree(folder, ignore_errors=True)
+	# everything it started is stopped: nothing answers on its ports any more
+	for port in (stack.https_port, int(stack.env["PROD_WEB_PORT"])):
+		with socket.socket() as s:
+			assert s.connect_ex(("127.0.0.1", port)) != 0, port
 
 
 def test_every_process_runs_supervised_and_systemd_units_are_written(stack):
@@ -141,8 +146,11 @@ def test_every_process_runs_supervised_and_systemd_units_are_written(stack):
 		assert f"{program} " in status and "RUNNING" in status.split(program)[1].splitlines()[0], status
 	units = stack.folder / "config" / "systemd"
 	web = (units / "cpts-snp-web.service").read_text()
-	assert f"-b 127.0.0.1:{stack.env['PROD_WEB_PORT']}" in web and "@@" not in web
+	assert f"-b 127.0.0.1:{stack.env['PROD_WEB_PORT']}" in web and not re.search("@@[A-Z_]+@@", web)
 	assert "cpts-snp-worker@1.service" in (units / "cpts-snp.target").read_text()
+	nginx = (stack.folder / "config" / "nginx-production" / "cpts-production.conf").read_text()
+	# the SAS mTLS entry's secret header is never passed on from the public entry
+	assert 'proxy_set_header X-CPTS-Proxy-Secret "";' in nginx and not re.search("@@[A-Z_]+@@", nginx)
 
 
 def test_http_is_redirected_to_https_and_every_answer_carries_the_security_headers(stack):
