@@ -9,6 +9,7 @@ import frappe
 import pytest
 from cpts_snp.exceptions import InvalidCodeError, InvalidRPPSError
 from cpts_snp.services.generation import generate_for_template
+from cpts_snp.services.places import label_of
 from cpts_snp.tests.factories import (
 	future_start,
 	make_professional,
@@ -279,3 +280,23 @@ def test_a_doctor_publishes_a_slot_at_a_place_of_the_cpts_chosen_in_the_portal(
 def test_a_doctors_profile_shows_his_main_place(server, http_login, doctor_with_places):
 	page = http_login(doctor_with_places.user).get(f"{server}/snp/profil").text
 	assert frappe.utils.escape_html(label(doctor_with_places.home)) in page
+
+
+def test_every_slot_and_template_of_the_demo_year_is_at_a_place():
+	from cpts_snp.demo import year
+
+	year.load_year(commit=False)
+	demo = frappe.get_all("SNP Professional", filters={"email": ["like", "%@cpts-demo.fr"]}, pluck="name")
+	assert demo and not frappe.get_all(
+		"SNP Professional", filters={"name": ["in", demo], "place": ["is", "not set"]}
+	)
+	for doctype in ("SNP Slot", "SNP Availability Template"):
+		assert frappe.db.count(doctype, {"professional": ["in", demo]})
+		assert not frappe.db.count(doctype, {"professional": ["in", demo], "place": ["is", "not set"]}), (
+			doctype
+		)
+	slots = frappe.get_all(
+		"SNP Slot", filters={"professional": ["in", demo]}, fields=["place", "location"], limit=50
+	)
+	assert all(slot.location == label_of(slot.place) for slot in slots)
+	assert frappe.db.count("SNP Professional", {"name": ["in", demo], "sas_individual_sharing": 1}) == 2
