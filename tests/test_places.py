@@ -300,3 +300,8 @@ def test_every_slot_and_template_of_the_demo_year_is_at_a_place():
 	)
 	assert all(slot.location == label_of(slot.place) for slot in slots)
 	assert frappe.db.count("SNP Professional", {"name": ["in", demo], "sas_individual_sharing": 1}) == 2
+
+
+def test_the_coordination_finds_the_places_on_the_workspace():
+	workspace = frappe.get_doc("Workspace", "Soins non programmés")
+	assert "SNP Place" in {row.link_to for row in workspace.links}
