@@ -83,10 +83,10 @@ ensure_tls_certificate() {
 	local dir=$PROD_CONFIG_DIR/tls san
 	PROD_TLS_CERT=$dir/cert.pem
 	PROD_TLS_KEY=$dir/key.pem
-	if [[ $PROD_HOST =~ ^[0-9.]+$ ]]; then san="IP:$PROD_HOST"; else san="DNS:$PROD_HOST"; fi
+	san=$(production_tls_san) # every name served (`make add-site`)
 	if [ -f "$PROD_TLS_CERT" ] && [ -f "$PROD_TLS_KEY" ] &&
 		openssl x509 -in "$PROD_TLS_CERT" -noout -checkend $((30 * 86400)) >/dev/null 2>&1 &&
-		openssl x509 -in "$PROD_TLS_CERT" -noout -ext subjectAltName 2>/dev/null | grep -qx "[[:space:]]*${san/IP:/IP Address:}"; then
+		openssl x509 -in "$PROD_TLS_CERT" -noout -ext subjectAltName 2>/dev/null | grep -qx "[[:space:]]*${san//IP:/IP Address:}"; then
 		return 0
 	fi
 	log "Generating a self-signed TLS certificate for $PROD_HOST (config/tls/; set TLS_CERT and TLS_KEY for a real one)"
@@ -110,6 +110,41 @@ site_proxy_secret() {
 	printf '%s' "$secret"
 }
 
+# production_site_map: "NAME SITE" lines, the site nginx serves for each host name: PROD_HOST → PROD_SITE, then
+# every site `make add-site` created (DNS multitenancy: `"cpts_multisite": 1` in its site_config.json; its name
+# is its host name) with the extra names of its `domains` (as `bench setup add-domain` writes them).
+production_site_map() {
+	printf '%s %s\n' "$PROD_HOST" "$PROD_SITE"
+	"$ENV_DIR/bin/python" - "$ROOT/sites" "$PROD_SITE" "$PROD_HOST" <<-'EOF'
+		import json, re, sys
+		from pathlib import Path
+		sites, main, host = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+		seen = {host}
+		for config in sorted(sites.glob("*/site_config.json")):
+		    site = config.parent.name
+		    try:
+		        conf = json.loads(config.read_text())
+		    except ValueError:
+		        continue
+		    if site != main and not conf.get("cpts_multisite"):
+		        continue
+		    names = [site] + [d.get("domain") if isinstance(d, dict) else d for d in conf.get("domains") or []]
+		    for name in names:
+		        if name and re.fullmatch(r"[a-z0-9.-]+", name) and name not in seen:
+		            seen.add(name)
+		            print(name, site)
+	EOF
+}
+
+# production_tls_san: the subjectAltName of the self-signed certificate, every host name served ("DNS:a, DNS:b").
+production_tls_san() {
+	local name _site san=""
+	while read -r name _site; do
+		if [[ $name =~ ^[0-9.]+$ ]]; then san+="IP:$name, "; else san+="DNS:$name, "; fi
+	done < <(production_site_map)
+	printf '%s' "${san%, }"
+}
+
 # nginx_mime_types: the mime.types file next to nginx's own configuration (Debian: /etc/nginx/mime.types).
 nginx_mime_types() {
 	local conf
@@ -121,6 +156,11 @@ nginx_mime_types() {
 # when SAS_MTLS_CERT is set, sas-mtls.conf}, checked with nginx -t. nginx runs in the foreground (supervised).
 render_production_nginx() {
 	local secret=${1:-} prefix=$PROD_NGINX_PREFIX http_listen https_listen port_suffix="" mtls_include=""
+	local name site server_names="" site_map=""
+	while read -r name site; do
+		server_names+="$name "
+		site_map+=$'\t'"$name $site;"$'\n'
+	done < <(production_site_map)
 	command -v nginx >/dev/null || die "nginx is not installed (scripts/lib.sh APT_PACKAGES)"
 	mkdir -p "$prefix"
 	chmod 755 "$prefix" # nginx's workers (an unprivileged user) reach their temporary files
@@ -145,7 +185,7 @@ render_production_nginx() {
 	fill_template "$PRODUCTION_TEMPLATES/nginx-production.conf" \
 		"WEB_PORT=$PROD_WEB_PORT" "SOCKETIO_PORT=$PROD_SOCKETIO_PORT" \
 		"HTTP_LISTEN=$http_listen" "HTTPS_LISTEN=$https_listen" "HTTPS_PORT_SUFFIX=$port_suffix" \
-		"SERVER_NAME=$PROD_HOST" "SITES_PATH=$ROOT/sites" "SITE=$PROD_SITE" \
+		"SERVER_NAME=${server_names% }" "SITE_MAP=${site_map%$'\n'}" "SITES_PATH=$ROOT/sites" "SITE=$PROD_SITE" \
 		"TLS_CERT=$PROD_TLS_CERT" "TLS_KEY=$PROD_TLS_KEY" "HEADERS_CONF=$prefix/headers.conf" \
 		"MIME_TYPES=$(nginx_mime_types)" "SAS_MTLS_INCLUDE=$mtls_include" >"$prefix/cpts-production.conf"
 	write_nginx_main_conf "$prefix" "$prefix/cpts-production.conf" off
