@@ -24,6 +24,8 @@
 # The render and start functions work on their own when this file is sourced (tests/test_production_stack.py
 # runs them with its own ports, directory and the test site).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# the daily backup's supervised timer and systemd units (render_backup_schedule)
+source "$(dirname "${BASH_SOURCE[0]}")/backup.sh"
 
 PRODUCTION_TEMPLATES=$ROOT/scripts/templates
 
@@ -145,6 +147,15 @@ production_tls_san() {
 	printf '%s' "${san%, }"
 }
 
+# ensure_added_sites: every site `make add-site` created, migrated when the code changed (as PROD_SITE is).
+ensure_added_sites() {
+	local site
+	for site in $(production_site_map | cut -d' ' -f2 | sort -u); do
+		[ "$site" != "$PROD_SITE" ] || continue
+		if site_db_ok "$site"; then ensure_site "$site" unused; else log "WARNING: the database of $site is not reachable"; fi
+	done
+}
+
 # nginx_mime_types: the mime.types file next to nginx's own configuration (Debian: /etc/nginx/mime.types).
 nginx_mime_types() {
 	local conf
@@ -205,7 +216,9 @@ production_values() {
 render_production_supervisor() {
 	local values
 	mapfile -t values < <(production_values)
-	mkdir -p "$PROD_CONFIG_DIR/supervisor" "$PROD_LOG_DIR"
+	mkdir -p "$PROD_CONFIG_DIR/supervisor/run" "$PROD_LOG_DIR"
+	# gunicorn (run as PROD_USER) writes its pid there
+	if [ "$(id -u)" -eq 0 ]; then chown "$PROD_USER" "$PROD_CONFIG_DIR/supervisor/run"; fi
 	fill_template "$PRODUCTION_TEMPLATES/supervisord.conf" "${values[@]}" >"$PROD_SUPERVISOR_CONF"
 }
 
@@ -289,6 +302,7 @@ production_main() {
 	hold_setup_lock
 	ensure_bench
 	ensure_site "$PROD_SITE" "${ADMIN_PASSWORD:-admin}"
+	ensure_added_sites
 	if [ "$PROD_HTTPS_PORT" != 443 ]; then scheme_port=":$PROD_HTTPS_PORT"; fi
 	# links in emails and PDFs name the public HTTPS address
 	bench --site "$PROD_SITE" set-config host_name "https://$PROD_HOST$scheme_port" >/dev/null
@@ -297,7 +311,8 @@ production_main() {
 	render_production_nginx
 	render_production_supervisor
 	render_production_systemd
-	stop_standalone_mtls_nginx
+	render_backup_schedule
+	if [ -n "${SAS_MTLS_CERT:-}" ]; then stop_standalone_mtls_nginx; fi
 	start_production
 	wait_for_production 120 || die "the site does not answer on https://$PROD_HOST$scheme_port (see $PROD_LOG_DIR/web.error.log, $PROD_NGINX_PREFIX/error.log)"
 	supervisorctl_production status || true
