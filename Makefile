@@ -1,7 +1,7 @@
 # cpts_snp — the two commands of the README.
 #   make run    set everything up (idempotent) and start desk + portal on http://localhost:8000 with demo data
 #   make test   build what is missing, refresh the test site and run the whole test suite
-.PHONY: setup run test test-long bench production production-stop
+.PHONY: setup run test test-long bench production production-stop backup restore
 
 setup:
 	@bash scripts/setup.sh
@@ -18,6 +18,15 @@ production:
 
 production-stop:
 	@bash scripts/production.sh stop
+
+# Backups (README « Backup and recovery procedure »): every site, rotated, off-site copy with restic
+#   make backup
+#   make restore SITE=cpts.localhost [SNAPSHOT=<restic id>|<local set folder>] [TO=restored.localhost]
+backup:
+	@bash scripts/backup.sh
+
+restore:
+	@bash scripts/backup.sh restore "$(SITE)" $(SNAPSHOT) $(if $(TO),--to "$(TO)")
 
 # The long proofs at full size (1,000 concurrent bookings, crash and restore drills); `make test` runs them reduced
 test-long:

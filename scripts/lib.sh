@@ -76,6 +76,7 @@ APT_PACKAGES=(
 	wkhtmltopdf fonts-dejavu-core
 	chromium wrk
 	nginx supervisor
+	restic
 )
 
 ensure_system_packages() {
