@@ -28,8 +28,11 @@ class SNPPlace(Document):
 		self.validate_rpps_rang()
 
 	def on_update(self):
-		if self.has_value_changed("place_name") or any(
-			self.has_value_changed(field) for field in ("address_line", "postal_code", "city")
+		# a new place has no slot yet; slots and templates are found by their indexed `place`
+		if not self.get_doc_before_save():
+			return
+		if any(
+			self.has_value_changed(field) for field in ("place_name", "address_line", "postal_code", "city")
 		):
 			self.update_labels()
 
