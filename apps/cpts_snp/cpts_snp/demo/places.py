@@ -4,6 +4,8 @@ SIRET are well-formed, not real establishments). Idempotent: a place is found ag
 
 import frappe
 
+from cpts_snp.services.places import label_of
+
 # place name, address, postal code, city, sector, phone, FINESS, SIRET
 PLACES = [
 	(
@@ -58,6 +60,8 @@ PLACES = [
 	),
 ]
 
+# The demo professionals' e-mail domain (the others are left alone).
+DEMO_DOMAIN = "@cpts-demo.fr"
 # The CPTS's own FINESS, as given to the ANS (made up, well-formed).
 CPTS_FINESS = "440057896"
 # Demo doctors (by RPPS) who also share their slots with the SAS individually (flow INT_R01).
@@ -100,6 +104,8 @@ def place_of_sector(sector: str | None, by_sector: dict[str, str]) -> str | None
 		place = frappe.db.get_value("SNP Place", {"place_name": name})
 		if not place:
 			postal_code = frappe.db.get_value("SNP Sector", sector, "postal_code")
+			if not postal_code:
+				return None
 			place = (
 				frappe.get_doc(
 					{
@@ -123,7 +129,9 @@ def link_professionals(by_sector: dict[str, str]) -> None:
 	(through their controllers' rule: a record without a place takes its professional's); two of them share
 	their slots with the SAS individually."""
 	for pro in frappe.get_all(
-		"SNP Professional", filters={"place": ["is", "not set"]}, fields=["name", "sector", "rpps"]
+		"SNP Professional",
+		filters={"place": ["is", "not set"], "email": ["like", f"%{DEMO_DOMAIN}"]},
+		fields=["name", "sector", "rpps"],
 	):
 		place = place_of_sector(pro.sector, by_sector)
 		if place:
@@ -132,8 +140,6 @@ def link_professionals(by_sector: dict[str, str]) -> None:
 		frappe.db.set_value(
 			"SNP Professional", {"rpps": rpps}, "sas_individual_sharing", 1, update_modified=False
 		)
-	from cpts_snp.services.places import label_of
-
 	for doctype in ("SNP Availability Template", "SNP Slot"):
 		table = frappe.qb.DocType(doctype)
 		pro = frappe.qb.DocType("SNP Professional")
@@ -143,11 +149,15 @@ def link_professionals(by_sector: dict[str, str]) -> None:
 			.on(pro.name == table.professional)
 			.select(pro.place)
 			.distinct()
-			.where(table.place.isnull() & pro.place.notnull())
+			.where(table.place.isnull() & pro.place.notnull() & pro.email.like(f"%{DEMO_DOMAIN}"))
 			.run(pluck=True)
 		)
 		for place in rows:
-			professionals = frappe.get_all("SNP Professional", filters={"place": place}, pluck="name")
+			professionals = frappe.get_all(
+				"SNP Professional",
+				filters={"place": place, "email": ["like", f"%{DEMO_DOMAIN}"]},
+				pluck="name",
+			)
 			(
 				frappe.qb.update(table)
 				.set(table.place, place)
