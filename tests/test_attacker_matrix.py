@@ -233,6 +233,9 @@ TELESECRETARY_READS = {
 		# the telesecretariat tells callers when a doctor is away and how his week is organised
 		"SNP Absence",
 		"SNP Availability Template",
+		# where the consultation takes place, and what was reported to the SAS platform (no patient data)
+		"SNP Place",
+		"SNP SAS Message",
 	)
 } | {"SNP Settings": single("SNP Settings")}
 READS = {

@@ -54,7 +54,7 @@ def ensure_data(frappe) -> None:
 		"sector", *meta], pros, ignore_duplicates=True)
 	rows, per_doctor = [], SLOTS // DOCTORS
 	for d in range(DOCTORS):
-		start = now - timedelta(days=540)
+		start = now - timedelta(hours=26 * per_doctor) + timedelta(days=3)  # the last ones in the coming 3 days
 		for k in range(per_doctor):
 			# one slot every ~26 hours per doctor, the last ones in the coming days
 			when = start + timedelta(hours=26 * k + (d % 20))
