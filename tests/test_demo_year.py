@@ -1,5 +1,6 @@
 """The demo year: a CPTS year ending today whose key figures look real, loaded set-based with every derived
-field following the app's rules. Each test loads it uncommitted; conftest rolls it back afterwards."""
+field following the app's rules. The year is loaded once, uncommitted, for the tests of `TestTheDemoYear` (each
+rolls back to a savepoint taken after the load) and rolled back at the end of the class."""
 
 import re
 from collections import defaultdict
@@ -24,18 +25,22 @@ DEMO_RPPS = FOUNDERS + [row[2] for row in year.DOCTORS]
 SMALL_DEMO_TIMES = tuple(t.strftime("%H:%M:%S") for t in loader.SLOT_TIMES)
 
 
-@pytest.fixture
+@pytest.fixture(scope="class")
 def demo_year():
 	"""Load the year (uncommitted) and give the period it covers and the demo professionals."""
+	frappe.db.rollback()
+	frappe.set_user("Administrator")
 	now = now_datetime()
 	year.load_year(commit=False)
 	professionals = frappe.get_all("SNP Professional", filters={"rpps": ["in", DEMO_RPPS]}, pluck="name")
-	return frappe._dict(
+	frappe.db.savepoint("demo_year")
+	yield frappe._dict(
 		start=datetime.combine(now.date() - timedelta(days=year.PERIOD_DAYS), time.min),
 		now=now,
 		professionals=tuple(professionals),
 		founders=tuple(frappe.get_all("SNP Professional", filters={"rpps": ["in", FOUNDERS]}, pluck="name")),
 	)
+	frappe.db.rollback()
 
 
 def small_demo(period, professional: str, start: datetime) -> bool:
@@ -63,251 +68,282 @@ def count_bookings(period, status: str) -> int:
 	)
 
 
-def test_the_year_has_the_key_figures_and_the_rhythm_of_a_real_cpts(demo_year):
-	doctors = frappe.get_all(
-		"SNP Professional", filters={"rpps": ["in", DEMO_RPPS]}, fields=["name", "status"]
-	)
-	assert len(doctors) == 25 and {d.status for d in doctors} == {"Active"}
-	sectors = [row[0] for row in year.SECTORS]
-	assert frappe.db.count("SNP Sector", {"name": ["in", sectors]}) == 30
-	neighbours = frappe.get_all(
-		"SNP Sector Neighbour",
-		filters={"parenttype": "SNP Sector", "parent": ["in", sectors]},
-		fields=["parent", "sector"],
-	)
-	pairs = {(n.parent, n.sector) for n in neighbours}
-	assert {p for p, _s in pairs} == set(sectors)
-	assert all((s, p) in pairs for p, s in pairs), "neighbours follow the borders both ways"
-	for doctor in doctors:
-		assert 1 <= frappe.db.count("SNP Availability Template", {"professional": doctor.name}) <= 2
+class TestTheDemoYear:
+	"""The year loaded once for the class (see `demo_year`); each test rolls back to the savepoint after it."""
 
-	made = count_slots(demo_year, "status != 'Cancelled'")
-	withdrawn = count_slots(demo_year, "status = 'Cancelled'")
-	honoured = count_bookings(demo_year, "Honoured")
-	no_shows = count_bookings(demo_year, "No-show")
-	calls = scalar(
-		"select count(*) from `tabSNP Call` where received_at >= %(since)s and received_at <= %(now)s",
-		{"since": demo_year.start - timedelta(days=2), "now": demo_year.now},
-	)
-	assert 1900 <= made <= 2100
-	assert 0 < withdrawn < made * 0.1
-	assert 1150 <= honoured <= 1300
-	assert 0.05 <= no_shows / (honoured + no_shows) <= 0.08
-	assert count_bookings(demo_year, "Cancelled") > 0
-	assert 3500 <= calls <= 3900
+	@pytest.fixture(autouse=True)
+	def _clean_transaction(self, demo_year):
+		frappe.set_user("Administrator")
+		frappe.local.lang = "fr"
+		yield
+		frappe.db.rollback(save_point="demo_year")
+		frappe.set_user("Administrator")
 
-	# More slots in winter, fewer in August (the period always holds one January and one August).
-	by_month = dict(
-		frappe.db.sql(
-			"""select month(starts_at), count(*) from `tabSNP Slot` where professional in %(professionals)s
-			and starts_at >= %(start)s and starts_at < %(now)s and status != 'Cancelled' group by 1""",
+	def test_the_year_has_the_key_figures_and_the_rhythm_of_a_real_cpts(self, demo_year):
+		doctors = frappe.get_all(
+			"SNP Professional", filters={"rpps": ["in", DEMO_RPPS]}, fields=["name", "status"]
+		)
+		assert len(doctors) == 25 and {d.status for d in doctors} == {"Active"}
+		sectors = [row[0] for row in year.SECTORS]
+		assert frappe.db.count("SNP Sector", {"name": ["in", sectors]}) == 30
+		neighbours = frappe.get_all(
+			"SNP Sector Neighbour",
+			filters={"parenttype": "SNP Sector", "parent": ["in", sectors]},
+			fields=["parent", "sector"],
+		)
+		pairs = {(n.parent, n.sector) for n in neighbours}
+		assert {p for p, _s in pairs} == set(sectors)
+		assert all((s, p) in pairs for p, s in pairs), "neighbours follow the borders both ways"
+		for doctor in doctors:
+			assert 1 <= frappe.db.count("SNP Availability Template", {"professional": doctor.name}) <= 2
+
+		made = count_slots(demo_year, "status != 'Cancelled'")
+		withdrawn = count_slots(demo_year, "status = 'Cancelled'")
+		honoured = count_bookings(demo_year, "Honoured")
+		no_shows = count_bookings(demo_year, "No-show")
+		calls = scalar(
+			"select count(*) from `tabSNP Call` where received_at >= %(since)s and received_at <= %(now)s",
+			{"since": demo_year.start - timedelta(days=2), "now": demo_year.now},
+		)
+		assert 1900 <= made <= 2100
+		assert 0 < withdrawn < made * 0.1
+		assert 1150 <= honoured <= 1300
+		assert 0.05 <= no_shows / (honoured + no_shows) <= 0.08
+		assert count_bookings(demo_year, "Cancelled") > 0
+		assert 3500 <= calls <= 3900
+
+		# More slots in winter, fewer in August (the period always holds one January and one August).
+		by_month = dict(
+			frappe.db.sql(
+				"""select month(starts_at), count(*) from `tabSNP Slot` where professional in %(professionals)s
+				and starts_at >= %(start)s and starts_at < %(now)s and status != 'Cancelled' group by 1""",
+				demo_year,
+			)
+		)
+		assert by_month[1] > 1.5 * by_month[8]
+
+		# Calls come in the morning and in the evening more than after lunch.
+		by_hour = defaultdict(
+			int, frappe.db.sql("select hour(received_at), count(*) from `tabSNP Call` group by 1")
+		)
+		after_lunch = (by_hour[13] + by_hour[14]) / 2
+		assert (by_hour[8] + by_hour[9]) / 2 > 1.5 * after_lunch
+		assert (by_hour[17] + by_hour[18]) / 2 > 1.5 * after_lunch
+
+		# The coming weeks are generated from the templates.
+		generated = frappe.get_all(
+			"SNP Slot",
+			filters={
+				"professional": ["in", demo_year.professionals],
+				"starts_at": [">", demo_year.now],
+				"template": ["is", "set"],
+			},
+			pluck="professional",
+		)
+		assert len(set(generated)) >= 20
+
+	def test_no_two_slots_of_a_doctor_overlap_and_each_booked_slot_has_one_active_booking(self, demo_year):
+		overlapping = frappe.db.sql(
+			"""select a.name, b.name from `tabSNP Slot` a join `tabSNP Slot` b
+			on a.professional = b.professional and a.name < b.name
+			and a.starts_at < b.ends_at and b.starts_at < a.ends_at
+			where a.professional in %(professionals)s and a.status != 'Cancelled' and b.status != 'Cancelled'""",
 			demo_year,
 		)
-	)
-	assert by_month[1] > 1.5 * by_month[8]
+		assert overlapping == ()
 
-	# Calls come in the morning and in the evening more than after lunch.
-	by_hour = defaultdict(
-		int, frappe.db.sql("select hour(received_at), count(*) from `tabSNP Call` group by 1")
-	)
-	after_lunch = (by_hour[13] + by_hour[14]) / 2
-	assert (by_hour[8] + by_hour[9]) / 2 > 1.5 * after_lunch
-	assert (by_hour[17] + by_hour[18]) / 2 > 1.5 * after_lunch
-
-	# The coming weeks are generated from the templates.
-	generated = frappe.get_all(
-		"SNP Slot",
-		filters={
-			"professional": ["in", demo_year.professionals],
-			"starts_at": [">", demo_year.now],
-			"template": ["is", "set"],
-		},
-		pluck="professional",
-	)
-	assert len(set(generated)) >= 20
-
-
-def test_no_two_slots_of_a_doctor_overlap_and_each_booked_slot_has_one_active_booking(demo_year):
-	overlapping = frappe.db.sql(
-		"""select a.name, b.name from `tabSNP Slot` a join `tabSNP Slot` b
-		on a.professional = b.professional and a.name < b.name
-		and a.starts_at < b.ends_at and b.starts_at < a.ends_at
-		where a.professional in %(professionals)s and a.status != 'Cancelled' and b.status != 'Cancelled'""",
-		demo_year,
-	)
-	assert overlapping == ()
-
-	wrong = frappe.db.sql(
-		"""select s.name, s.status, count(b.name), max(b.status) from `tabSNP Slot` s
-		left join `tabSNP Booking` b on b.slot = s.name and b.status != 'Cancelled'
-		where s.professional in %(professionals)s and s.status in ('Booked', 'Honoured', 'No-show')
-		group by s.name, s.status having count(b.name) != 1 or max(b.status) != s.status""",
-		demo_year,
-	)
-	assert wrong == ()
-	assert not frappe.db.sql(
-		"""select b.name from `tabSNP Booking` b join `tabSNP Slot` s on s.name = b.slot
-		where b.professional in %(professionals)s and b.status != 'Cancelled' and s.status != b.status""",
-		demo_year,
-	)
-	# A slot whose bookings were all cancelled ahead of time is offered again.
-	assert not frappe.db.sql(
-		"""select s.name from `tabSNP Slot` s where s.professional in %(professionals)s and s.status != 'Available'
-		and exists (select 1 from `tabSNP Booking` b where b.slot = s.name)
-		and not exists (select 1 from `tabSNP Booking` b where b.slot = s.name and b.status != 'Cancelled')""",
-		demo_year,
-	)
-	assert not frappe.db.sql(
-		"""select name from `tabSNP Booking` where professional in %(professionals)s and not (
-		(status = 'Cancelled' and active_slot is null) or (status != 'Cancelled' and active_slot = slot))""",
-		demo_year,
-	)
-
-	# Every booking of the telesecretariat has its call, received within 48 hours before the consultation.
-	bookings = frappe.db.sql(
-		"""select b.name, b.slot_start, b.requested_at, b.booked_by, c.name as call_name, c.booking,
-		c.outcome, c.received_at, c.handled_by
-		from `tabSNP Booking` b left join `tabSNP Call` c on c.name = b.call
-		where b.professional in %(professionals)s
-		and not (b.professional in %(founders)s and time(b.slot_start) in %(small_demo)s)""",
-		{**demo_year, "small_demo": SMALL_DEMO_TIMES},
-		as_dict=True,
-	)
-	assert len(bookings) > 1300
-	for booking in bookings:
-		assert booking.call_name and booking.booking == booking.name and booking.outcome == BOOKED
-		assert booking.received_at == booking.requested_at and booking.handled_by == booking.booked_by
-		assert timedelta(0) < booking.slot_start - booking.received_at <= timedelta(hours=48)
-	assert not frappe.db.sql(
-		"""select name from `tabSNP Call` where (outcome = %(booked)s) != (booking is not null)""",
-		{"booked": BOOKED},
-	)
-
-
-def test_derived_fields_and_names_follow_the_rules_of_the_app(demo_year):
-	schedule = pdsa_schedule()
-	professionals = {
-		p.name: p
-		for p in frappe.get_all(
-			"SNP Professional",
-			filters={"name": ["in", demo_year.professionals]},
-			fields=["name", "full_name", "sector"],
+		wrong = frappe.db.sql(
+			"""select s.name, s.status, count(b.name), max(b.status) from `tabSNP Slot` s
+			left join `tabSNP Booking` b on b.slot = s.name and b.status != 'Cancelled'
+			where s.professional in %(professionals)s and s.status in ('Booked', 'Honoured', 'No-show')
+			group by s.name, s.status having count(b.name) != 1 or max(b.status) != s.status""",
+			demo_year,
 		)
-	}
-	slots = frappe.get_all(
-		"SNP Slot",
-		filters={"professional": ["in", demo_year.professionals]},
-		fields=[
-			"name",
-			"creation",
-			"professional",
-			"professional_name",
-			"sector",
-			"starts_at",
-			"duration",
-			"ends_at",
-			"is_pdsa",
-		],
-		order_by="starts_at asc",
-	)
-	slots = [slot for slot in slots if not small_demo(demo_year, slot.professional, slot.starts_at)]
-	assert sum(slot.is_pdsa for slot in slots) > 0
-	for slot in slots:
-		assert slot.is_pdsa == int(is_pdsa(slot.starts_at, schedule))
-		assert slot.ends_at == slot_end(slot.starts_at, slot.duration)
-		assert slot.professional_name == professionals[slot.professional].full_name
-		assert slot.sector == professionals[slot.professional].sector
-		assert re.fullmatch(r"CR-(\d{4})-\d{5,}", slot.name).group(1) == str(slot.creation.year)
-	slots = {slot.name: slot for slot in slots}
+		assert wrong == ()
+		assert not frappe.db.sql(
+			"""select b.name from `tabSNP Booking` b join `tabSNP Slot` s on s.name = b.slot
+			where b.professional in %(professionals)s and b.status != 'Cancelled' and s.status != b.status""",
+			demo_year,
+		)
+		# A slot whose bookings were all cancelled ahead of time is offered again.
+		assert not frappe.db.sql(
+			"""select s.name from `tabSNP Slot` s where s.professional in %(professionals)s and s.status != 'Available'
+			and exists (select 1 from `tabSNP Booking` b where b.slot = s.name)
+			and not exists (select 1 from `tabSNP Booking` b where b.slot = s.name and b.status != 'Cancelled')""",
+			demo_year,
+		)
+		assert not frappe.db.sql(
+			"""select name from `tabSNP Booking` where professional in %(professionals)s and not (
+			(status = 'Cancelled' and active_slot is null) or (status != 'Cancelled' and active_slot = slot))""",
+			demo_year,
+		)
 
-	horizon, cap = booking_horizon_hours(), supplement_weekly_cap()
-	bookings = frappe.get_all(
-		"SNP Booking",
-		filters={"professional": ["in", demo_year.professionals]},
-		fields=["*"],
-		order_by="requested_at asc, creation asc",
-	)
-	eligible = defaultdict(list)  # the doctor's week -> (requested at, cancelled at) of its eligible bookings
-	for booking in bookings:
-		if small_demo(demo_year, booking.professional, booking.slot_start):
-			continue
-		slot = slots[booking.slot]
-		assert re.fullmatch(r"RDV-(\d{4})-\d{5,}", booking.name).group(1) == str(booking.creation.year)
-		assert (booking.professional, booking.professional_name) == (
-			slot.professional,
-			slot.professional_name,
+		# Every booking of the telesecretariat has its call, received within 48 hours before the consultation.
+		bookings = frappe.db.sql(
+			"""select b.name, b.slot_start, b.requested_at, b.booked_by, c.name as call_name, c.booking,
+			c.outcome, c.received_at, c.handled_by
+			from `tabSNP Booking` b left join `tabSNP Call` c on c.name = b.call
+			where b.professional in %(professionals)s
+			and not (b.professional in %(founders)s and time(b.slot_start) in %(small_demo)s)""",
+			{**demo_year, "small_demo": SMALL_DEMO_TIMES},
+			as_dict=True,
 		)
-		assert (booking.slot_start, booking.sector, booking.is_pdsa) == (
-			slot.starts_at,
-			slot.sector,
-			slot.is_pdsa,
+		assert len(bookings) > 1300
+		for booking in bookings:
+			assert booking.call_name and booking.booking == booking.name and booking.outcome == BOOKED
+			assert booking.received_at == booking.requested_at and booking.handled_by == booking.booked_by
+			assert timedelta(0) < booking.slot_start - booking.received_at <= timedelta(hours=48)
+		assert not frappe.db.sql(
+			"""select name from `tabSNP Call` where (outcome = %(booked)s) != (booking is not null)""",
+			{"booked": BOOKED},
 		)
-		assert booking.is_snp == int(is_snp_booking(booking.requested_at, booking.slot_start, horizon))
-		week = (booking.professional, week_bounds(booking.slot_start.date())[0])
-		already = sum(
-			1
-			for made, cancelled in eligible[week]
-			if made <= booking.requested_at and (cancelled is None or cancelled > booking.requested_at)
-		)
-		decision = supplement_decision(
-			requested_at=booking.requested_at,
-			consultation_start=booking.slot_start,
-			is_pdsa=bool(booking.is_pdsa),
-			patient_of_doctor=bool(booking.patient_of_doctor),
-			regulated=bool(booking.regulated),
-			already_this_week=already,
-			cap=cap,
-		)
-		assert booking.supplement_eligible == int(decision.eligible), booking.name
-		assert booking.supplement_note == supplement_note(decision, already, cap), booking.name
-		if decision.eligible:
-			eligible[week].append(
-				(booking.requested_at, booking.modified if booking.status == "Cancelled" else None)
+
+	def test_derived_fields_and_names_follow_the_rules_of_the_app(self, demo_year):
+		schedule = pdsa_schedule()
+		professionals = {
+			p.name: p
+			for p in frappe.get_all(
+				"SNP Professional",
+				filters={"name": ["in", demo_year.professionals]},
+				fields=["name", "full_name", "sector"],
 			)
-	assert any(booking.supplement_eligible for booking in bookings)
-
-	# Doctors withdraw their own slots 24 hours ahead at the latest; later, the coordination does.
-	for start, withdrawn_at, by in frappe.db.sql(
-		"""select s.starts_at, s.modified, s.modified_by from `tabSNP Slot` s join `tabSNP Professional` p
-		on p.name = s.professional and p.user = s.modified_by
-		where s.professional in %(professionals)s and s.status = 'Cancelled'""",
-		demo_year,
-	):
-		assert can_withdraw_without_coordinator(start, withdrawn_at), by
-
-	assert not frappe.db.sql("select name from `tabSNP Call` where has_gp = 0 and gp_available is not null")
-	for name, creation in frappe.db.sql("select name, creation from `tabSNP Call`"):
-		assert re.fullmatch(r"APP-(\d{4})-\d{6,}", name).group(1) == str(creation.year)
-
-	# New documents still get names of their own after the year.
-	professional = demo_year.professionals[0]
-	new_slot = frappe.get_doc(
-		{
-			"doctype": "SNP Slot",
-			"professional": professional,
-			"starts_at": datetime.combine(demo_year.now.date() + timedelta(days=120), time(22, 30)),
-			"duration": 20,
 		}
-	).insert()
-	new_call = log_call({"caller_type": "Patient", "commune": "Rezé"}, "Advice given")
-	assert new_slot.name not in slots and new_call.name.startswith("APP-")
+		slots = frappe.get_all(
+			"SNP Slot",
+			filters={"professional": ["in", demo_year.professionals]},
+			fields=[
+				"name",
+				"creation",
+				"professional",
+				"professional_name",
+				"sector",
+				"starts_at",
+				"duration",
+				"ends_at",
+				"is_pdsa",
+			],
+			order_by="starts_at asc",
+		)
+		slots = [slot for slot in slots if not small_demo(demo_year, slot.professional, slot.starts_at)]
+		assert sum(slot.is_pdsa for slot in slots) > 0
+		for slot in slots:
+			assert slot.is_pdsa == int(is_pdsa(slot.starts_at, schedule))
+			assert slot.ends_at == slot_end(slot.starts_at, slot.duration)
+			assert slot.professional_name == professionals[slot.professional].full_name
+			assert slot.sector == professionals[slot.professional].sector
+			assert re.fullmatch(r"CR-(\d{4})-\d{5,}", slot.name).group(1) == str(slot.creation.year)
+		slots = {slot.name: slot for slot in slots}
 
+		horizon, cap = booking_horizon_hours(), supplement_weekly_cap()
+		bookings = frappe.get_all(
+			"SNP Booking",
+			filters={"professional": ["in", demo_year.professionals]},
+			fields=["*"],
+			order_by="requested_at asc, creation asc",
+		)
+		eligible = defaultdict(
+			list
+		)  # the doctor's week -> (requested at, cancelled at) of its eligible bookings
+		for booking in bookings:
+			if small_demo(demo_year, booking.professional, booking.slot_start):
+				continue
+			slot = slots[booking.slot]
+			assert re.fullmatch(r"RDV-(\d{4})-\d{5,}", booking.name).group(1) == str(booking.creation.year)
+			assert (booking.professional, booking.professional_name) == (
+				slot.professional,
+				slot.professional_name,
+			)
+			assert (booking.slot_start, booking.sector, booking.is_pdsa) == (
+				slot.starts_at,
+				slot.sector,
+				slot.is_pdsa,
+			)
+			assert booking.is_snp == int(is_snp_booking(booking.requested_at, booking.slot_start, horizon))
+			week = (booking.professional, week_bounds(booking.slot_start.date())[0])
+			already = sum(
+				1
+				for made, cancelled in eligible[week]
+				if made <= booking.requested_at and (cancelled is None or cancelled > booking.requested_at)
+			)
+			decision = supplement_decision(
+				requested_at=booking.requested_at,
+				consultation_start=booking.slot_start,
+				is_pdsa=bool(booking.is_pdsa),
+				patient_of_doctor=bool(booking.patient_of_doctor),
+				regulated=bool(booking.regulated),
+				already_this_week=already,
+				cap=cap,
+			)
+			assert booking.supplement_eligible == int(decision.eligible), booking.name
+			assert booking.supplement_note == supplement_note(decision, already, cap), booking.name
+			if decision.eligible:
+				eligible[week].append(
+					(booking.requested_at, booking.modified if booking.status == "Cancelled" else None)
+				)
+		assert any(booking.supplement_eligible for booking in bookings)
 
-def test_loading_the_year_twice_adds_nothing(demo_year):
-	doctypes = (
-		"SNP Sector",
-		"SNP Sector Neighbour",
-		"SNP Professional",
-		"SNP Availability Template",
-		"SNP Absence",
-		"SNP Slot",
-		"SNP Booking",
-		"SNP Call",
-		"Email Queue",
-	)
-	before = {doctype: frappe.db.count(doctype) for doctype in doctypes}
-	year.load_year(commit=False)
-	assert {doctype: frappe.db.count(doctype) for doctype in doctypes} == before
+		# Doctors withdraw their own slots 24 hours ahead at the latest; later, the coordination does.
+		for start, withdrawn_at, by in frappe.db.sql(
+			"""select s.starts_at, s.modified, s.modified_by from `tabSNP Slot` s join `tabSNP Professional` p
+			on p.name = s.professional and p.user = s.modified_by
+			where s.professional in %(professionals)s and s.status = 'Cancelled'""",
+			demo_year,
+		):
+			assert can_withdraw_without_coordinator(start, withdrawn_at), by
+
+		assert not frappe.db.sql(
+			"select name from `tabSNP Call` where has_gp = 0 and gp_available is not null"
+		)
+		for name, creation in frappe.db.sql("select name, creation from `tabSNP Call`"):
+			assert re.fullmatch(r"APP-(\d{4})-\d{6,}", name).group(1) == str(creation.year)
+
+		# New documents still get names of their own after the year.
+		professional = demo_year.professionals[0]
+		new_slot = frappe.get_doc(
+			{
+				"doctype": "SNP Slot",
+				"professional": professional,
+				"starts_at": datetime.combine(demo_year.now.date() + timedelta(days=120), time(22, 30)),
+				"duration": 20,
+			}
+		).insert()
+		new_call = log_call({"caller_type": "Patient", "commune": "Rezé"}, "Advice given")
+		assert new_slot.name not in slots and new_call.name.startswith("APP-")
+
+	def test_loading_the_year_twice_adds_nothing(self, demo_year):
+		doctypes = (
+			"SNP Sector",
+			"SNP Sector Neighbour",
+			"SNP Professional",
+			"SNP Availability Template",
+			"SNP Absence",
+			"SNP Slot",
+			"SNP Booking",
+			"SNP Call",
+			"Email Queue",
+		)
+		before = {doctype: frappe.db.count(doctype) for doctype in doctypes}
+		year.load_year(commit=False)
+		assert {doctype: frappe.db.count(doctype) for doctype in doctypes} == before
+
+	def test_every_slot_and_template_of_the_demo_year_is_at_a_place(self, demo_year):
+		"""The SAS guide publishes a slot with its place's address: the demo's are all at a place."""
+		from cpts_snp.services.places import label_of
+
+		demo = frappe.get_all("SNP Professional", filters={"email": ["like", "%@cpts-demo.fr"]}, pluck="name")
+		assert demo and not frappe.get_all(
+			"SNP Professional", filters={"name": ["in", demo], "place": ["is", "not set"]}
+		)
+		for doctype in ("SNP Slot", "SNP Availability Template"):
+			assert frappe.db.count(doctype, {"professional": ["in", demo]})
+			assert not frappe.db.count(doctype, {"professional": ["in", demo], "place": ["is", "not set"]}), (
+				doctype
+			)
+		slots = frappe.get_all(
+			"SNP Slot", filters={"professional": ["in", demo]}, fields=["place", "location"], limit=50
+		)
+		assert all(slot.location == label_of(slot.place) for slot in slots)
+		assert frappe.db.count("SNP Professional", {"name": ["in", demo], "sas_individual_sharing": 1}) == 2
 
 
 def test_the_founders_templates_leave_the_small_demo_times_free():

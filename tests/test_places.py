@@ -282,26 +282,6 @@ def test_a_doctors_profile_shows_his_main_place(server, http_login, doctor_with_
 	assert frappe.utils.escape_html(label(doctor_with_places.home)) in page
 
 
-def test_every_slot_and_template_of_the_demo_year_is_at_a_place():
-	from cpts_snp.demo import year
-
-	year.load_year(commit=False)
-	demo = frappe.get_all("SNP Professional", filters={"email": ["like", "%@cpts-demo.fr"]}, pluck="name")
-	assert demo and not frappe.get_all(
-		"SNP Professional", filters={"name": ["in", demo], "place": ["is", "not set"]}
-	)
-	for doctype in ("SNP Slot", "SNP Availability Template"):
-		assert frappe.db.count(doctype, {"professional": ["in", demo]})
-		assert not frappe.db.count(doctype, {"professional": ["in", demo], "place": ["is", "not set"]}), (
-			doctype
-		)
-	slots = frappe.get_all(
-		"SNP Slot", filters={"professional": ["in", demo]}, fields=["place", "location"], limit=50
-	)
-	assert all(slot.location == label_of(slot.place) for slot in slots)
-	assert frappe.db.count("SNP Professional", {"name": ["in", demo], "sas_individual_sharing": 1}) == 2
-
-
 def test_the_coordination_finds_the_places_on_the_workspace():
 	workspace = frappe.get_doc("Workspace", "Soins non programmés")
 	assert "SNP Place" in {row.link_to for row in workspace.links}
