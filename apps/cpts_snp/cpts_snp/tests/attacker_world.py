@@ -26,6 +26,7 @@ from cpts_snp.tests.factories import (
 	make_slot,
 	make_template,
 	unique_suffix,
+	users_made_as_at_install,
 )
 from cpts_snp.tests.partner_factories import delete_partners, make_partner
 
@@ -79,18 +80,20 @@ def _day(days: int, hour: int, minute: int = 0) -> datetime:
 def _user(roles, desk_user: bool) -> str:
 	"""A user with his roles in one insert (make_user saves him twice: users are the slow part of the world)."""
 	email = f"test-{unique_suffix()}@cpts-test.fr"
-	frappe.get_doc(
-		{
-			"doctype": "User",
-			"email": email,
-			"first_name": "Matrice",
-			"last_name": email.split("@")[0],
-			"send_welcome_email": 0,
-			"user_type": "System User" if desk_user else "Website User",
-			"roles": [{"role": role} for role in roles],
-		}
-	).insert(ignore_permissions=True)
-	update_password(email, TEST_PASSWORD)
+	with users_made_as_at_install():
+		frappe.get_doc(
+			{
+				"doctype": "User",
+				"email": email,
+				"first_name": "Matrice",
+				"last_name": email.split("@")[0],
+				"send_welcome_email": 0,
+				"user_type": "System User" if desk_user else "Website User",
+				"roles": [{"role": role} for role in roles],
+			}
+		).insert(ignore_permissions=True)
+		update_password(email, TEST_PASSWORD)
+	frappe.clear_cache(user=email)
 	return email
 
 
