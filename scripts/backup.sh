@@ -33,6 +33,9 @@ BACKUP_SET_RE='^[0-9]{8}_[0-9]{6}$'
 load_backup_env() {
 	local file=${BACKUP_ENV_FILE:-${PROD_CONFIG_DIR:-$ROOT/config}/backup.env} line name value
 	[ -f "$file" ] || return 0
+	if [ -n "$(find "$file" -perm /077 2>/dev/null)" ]; then
+		log "WARNING: $file may hold the repository's keys: make it readable by its owner only (chmod 600)"
+	fi
 	while IFS= read -r line || [ -n "$line" ]; do
 		[[ $line =~ ^[[:space:]]*(export[[:space:]]+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$ ]] || continue
 		name=${BASH_REMATCH[2]}
