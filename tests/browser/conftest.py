@@ -32,7 +32,9 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-	context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", viewport={"width": 1280, "height": 900})
+	context = browser.new_context(
+		locale="fr-FR", timezone_id="Europe/Paris", viewport={"width": 1280, "height": 900}
+	)
 	page = context.new_page()
 	page.set_default_timeout(30_000)
 	yield page
@@ -55,3 +57,14 @@ def desk_login(server, page):
 def screenshot(page, name):
 	ARTIFACTS.mkdir(exist_ok=True)
 	page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def fill(locator, value: str, attempts: int = 5):
+	"""Type `value` into a desk dialog's input and make sure it stayed there: while a Frappe dialog still animates
+	(a slow machine), a value typed into it is sometimes lost or lands in the field that had the focus."""
+	for _ in range(attempts):
+		locator.fill(value)
+		if locator.input_value() == value:
+			return
+		locator.page.wait_for_timeout(200)
+	assert locator.input_value() == value, f"{value!r} could not be typed"

@@ -3,26 +3,29 @@
 import frappe
 from cpts_snp.tests.factories import TEST_PASSWORD, future_start, make_slot
 
-from .conftest import screenshot
+from .conftest import fill, screenshot
 
 
 def test_the_telesecretary_books_a_free_slot_from_the_desk(server, desk_login, committed):
 	telesecretary = committed.user(["Télésecrétaire"])
-	slot = make_slot(committed.professional(), future_start(days=2, hour=16)).name
+	professional = committed.professional()
+	slot = make_slot(professional, future_start(days=2, hour=16)).name
 	frappe.db.commit()
 
 	page = desk_login(telesecretary, TEST_PASSWORD)
-	page.goto(f"{server}/app/snp-slot?status=Available")
+	# the free slots of the doctor (the test site holds many others, earlier ones first)
+	page.goto(f"{server}/app/snp-slot?status=Available&professional={professional}")
 	page.locator(f'a[href*="{slot}"]').first.click()
 	page.get_by_role("button", name="Réserver ce créneau").click()
 
 	dialog = page.locator(".modal.show")
-	dialog.locator('input[data-fieldname="patient_last_name"]').fill("Durand")
-	dialog.locator('input[data-fieldname="patient_first_name"]').fill("Louise")
+	dialog.locator('input[data-fieldname="patient_last_name"]').wait_for()
+	fill(dialog.locator('input[data-fieldname="patient_last_name"]'), "Durand")
+	fill(dialog.locator('input[data-fieldname="patient_first_name"]'), "Louise")
 	date_of_birth = dialog.locator('input[data-fieldname="patient_date_of_birth"]')
 	date_of_birth.fill(page.evaluate("frappe.datetime.str_to_user('1987-03-12')"))
 	date_of_birth.press("Tab")
-	dialog.locator('input[data-fieldname="patient_phone"]').fill("06 11 22 33 44")
+	fill(dialog.locator('input[data-fieldname="patient_phone"]'), "06 11 22 33 44")
 	screenshot(page, "desk-booking-dialog")
 	dialog.get_by_role("button", name="Réserver").click()
 

@@ -7,7 +7,7 @@ import frappe
 from cpts_snp.tests.factories import TEST_PASSWORD, make_professional, make_sector, make_slot
 from frappe.utils import now_datetime
 
-from .conftest import screenshot
+from .conftest import fill, screenshot
 
 
 def test_the_telesecretary_books_from_the_desk_page_in_three_clicks(server, desk_login, committed):
@@ -30,8 +30,9 @@ def test_the_telesecretary_books_from_the_desk_page_in_three_clicks(server, desk
 
 	row.get_by_role("button", name="Réserver").click()  # click 1
 	dialog = page.locator(".modal.show")
-	dialog.locator('input[data-fieldname="patient_last_name"]').fill("Lefebvre")
-	dialog.locator('input[data-fieldname="patient_first_name"]').fill("Hugo")
+	dialog.locator('input[data-fieldname="patient_last_name"]').wait_for()
+	fill(dialog.locator('input[data-fieldname="patient_last_name"]'), "Lefebvre")
+	fill(dialog.locator('input[data-fieldname="patient_first_name"]'), "Hugo")
 	birth = dialog.locator('input[data-fieldname="patient_date_of_birth"]')
 	typed = page.evaluate("frappe.datetime.str_to_user('2015-09-02')")
 	birth.fill(typed)
@@ -44,6 +45,7 @@ def test_the_telesecretary_books_from_the_desk_page_in_three_clicks(server, desk
 		)
 		page.wait_for_function("el => el.value", arg=birth.element_handle(), timeout=5000)
 	dialog.locator('select[data-fieldname="caller_type"]').select_option("SAS")  # click 2
+	assert dialog.locator('input[data-fieldname="patient_first_name"]').input_value() == "Hugo"
 	screenshot(page, "telesecretariat-dialog")
 	dialog.get_by_role("button", name="Réserver").click()  # click 3
 	page.get_by_text("Rendez-vous pris").wait_for()
