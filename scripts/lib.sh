@@ -291,6 +291,20 @@ ensure_translations() {
 	fi
 }
 
+# axe-core, the accessibility rules (WCAG 2.1 A/AA) tests/browser/ runs in Chromium: the npm package, pinned, in
+# .bench-tools/axe-core (no package.json of the app); installed once, offline afterwards. Only `make test` needs it.
+AXE_CORE_VERSION=4.10.3
+export AXE_CORE_JS=$TOOLS/axe-core/node_modules/axe-core/axe.min.js
+ensure_axe_core() {
+	if [ -f "$AXE_CORE_JS" ] && stamp_ok axe-core "$AXE_CORE_VERSION"; then return; fi
+	log "Installing axe-core $AXE_CORE_VERSION (npm)"
+	mkdir -p "$TOOLS/axe-core"
+	npm install --prefix "$TOOLS/axe-core" --no-save --no-audit --no-fund --no-package-lock --silent \
+		"axe-core@$AXE_CORE_VERSION"
+	[ -f "$AXE_CORE_JS" ] || die "axe-core was not installed into $TOOLS/axe-core"
+	stamp_set axe-core "$AXE_CORE_VERSION"
+}
+
 ensure_bench() {
 	ensure_system_packages
 	ensure_mariadb

@@ -12,6 +12,7 @@ bench --site "$TEST_SITE" set-config allow_tests true >/dev/null
 bench --site "$TEST_SITE" set-config mute_emails 1 >/dev/null
 # Tests create many users; Frappe otherwise refuses more than 60 new users an hour.
 bench --site "$TEST_SITE" set-config --parse throttle_user_limit 1000000 >/dev/null
+ensure_axe_core
 release_setup_lock
 cd "$ROOT"
 export CPTS_TEST_SITE=$TEST_SITE
