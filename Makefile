@@ -1,7 +1,7 @@
 # cpts_snp — the two commands of the README.
 #   make run    set everything up (idempotent) and start desk + portal on http://localhost:8000 with demo data
 #   make test   build what is missing, refresh the test site and run the whole test suite
-.PHONY: setup run test test-long bench production production-stop backup restore
+.PHONY: setup run test test-long bench production production-stop add-site backup restore
 
 setup:
 	@bash scripts/setup.sh
@@ -27,6 +27,11 @@ backup:
 
 restore:
 	@bash scripts/backup.sh restore "$(SITE)" $(SNAPSHOT) $(if $(TO),--to "$(TO)")
+
+# One more CPTS on this bench, served by its host name (README « Plusieurs CPTS sur un bench »):
+#   make add-site NAME=cpts-nord.example.fr [DEMO=1] [ADMIN_PASSWORD=…]
+add-site:
+	@bash scripts/add_site.sh "$(NAME)"
 
 # The long proofs at full size (1,000 concurrent bookings, crash and restore drills); `make test` runs them reduced
 test-long:
