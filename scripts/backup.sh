@@ -285,9 +285,12 @@ restore_site() {
 		bench --site "$site" migrate >"$ROOT/logs/migrate-$site.log" 2>&1 ||
 			{ tail -n 40 "$ROOT/logs/migrate-$site.log"; die "migrate of $site failed"; }
 	fi
-	bench --site "$site" set-maintenance-mode off >/dev/null
-	bench --site "$site" clear-cache >/dev/null
-	if production_supervisor_running; then
+	if [ -z "$target" ]; then
+		# a new site has neither maintenance mode nor cache entries (Redis keys are named after its database)
+		bench --site "$site" set-maintenance-mode off >/dev/null
+		bench --site "$site" clear-cache >/dev/null
+	fi
+	if [ -z "$target" ] && production_supervisor_running; then
 		log "Restarting the web server and workers of the production stack"
 		$SUDO supervisorctl -c "$(production_supervisor_conf)" restart cpts-web:cpts-frappe-web 'cpts-workers:*' >/dev/null
 	fi
