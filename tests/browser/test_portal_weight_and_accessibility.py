@@ -197,6 +197,14 @@ def test_the_sas_booking_link_is_light_and_accessible_on_a_phone(server, browser
 def test_the_public_permanences_page_is_light_and_accessible_on_a_phone(server, browser, world):
 	problems = audit(browser, server, None, "/permanences")
 	assert not problems, "\n".join(problems)
+	# measured with the week's permanences listed
+	context = phone_context(browser, server)
+	try:
+		page = context.new_page()
+		page.goto(f"{server}/permanences")
+		assert page.locator("main li").count() >= 1
+	finally:
+		context.close()
 
 
 def test_a_keyboard_user_skips_the_top_bar_to_the_page_content(server, browser, world):
@@ -213,5 +221,22 @@ def test_a_keyboard_user_skips_the_top_bar_to_the_page_content(server, browser, 
 		page.keyboard.press("Enter")
 		assert page.evaluate("location.hash") == "#main-content"
 		assert page.locator("main#main-content h1").is_visible()
+	finally:
+		context.close()
+
+
+def test_a_refusal_shown_by_the_portal_is_read_out_and_keeps_its_contrast(server, browser, world):
+	context = phone_context(browser, server, world.user)
+	try:
+		page = context.new_page()
+		page.goto(f"{server}/snp/absences")
+		page.fill("#absence-form input[name=from_date]", str(add_days(today(), DAY + 5)))
+		page.fill("#absence-form input[name=to_date]", str(add_days(today(), DAY + 4)))
+		page.click("#absence-preview")
+		alert = page.locator("#snp-alert.error")
+		alert.wait_for()
+		assert alert.get_attribute("role") == "alert"  # screen readers announce it
+		assert alert.inner_text() == "La fin de l'absence ne peut pas précéder son début"
+		assert page.evaluate(RUN_AXE, WCAG_21_AA) == []
 	finally:
 		context.close()
