@@ -299,10 +299,13 @@ ensure_axe_core() {
 	if [ -f "$AXE_CORE_JS" ] && stamp_ok axe-core "$AXE_CORE_VERSION"; then return; fi
 	log "Installing axe-core $AXE_CORE_VERSION (npm)"
 	mkdir -p "$TOOLS/axe-core"
-	npm install --prefix "$TOOLS/axe-core" --no-save --no-audit --no-fund --no-package-lock --silent \
-		"axe-core@$AXE_CORE_VERSION"
-	[ -f "$AXE_CORE_JS" ] || die "axe-core was not installed into $TOOLS/axe-core"
-	stamp_set axe-core "$AXE_CORE_VERSION"
+	# without the registry the rest of the suite still runs; the accessibility tests then say what is missing
+	if npm install --prefix "$TOOLS/axe-core" --no-save --no-audit --no-fund --no-package-lock --silent \
+		"axe-core@$AXE_CORE_VERSION" && [ -f "$AXE_CORE_JS" ]; then
+		stamp_set axe-core "$AXE_CORE_VERSION"
+	else
+		printf '\033[1;33mWARNING: axe-core %s could not be installed (npm)\033[0m\n' "$AXE_CORE_VERSION" >&2
+	fi
 }
 
 ensure_bench() {
