@@ -1,9 +1,11 @@
-"""Names typed by people (patients, callers, doctors, interns, partners) cleaned before they are saved."""
+"""Names and phone numbers typed by people (patients, callers, doctors, interns, partners) cleaned before they are
+saved."""
 
 import frappe
 from frappe import _
 
-from cpts_snp.exceptions import InvalidNameError
+from cpts_snp.exceptions import InvalidNameError, InvalidPhoneError
+from cpts_snp.rules.identifiers import normalise_phone
 from cpts_snp.rules.text import clean_name, has_markup
 
 
@@ -24,3 +26,18 @@ def clean_name_fields(doc, *fieldnames: str) -> None:
 				title=_("Invalid name"),
 			)
 		doc.set(fieldname, clean_name(value))
+
+
+def checked_phone(value: str | None) -> str | None:
+	"""A typed phone number in its international form (cpts_snp.rules.identifiers.normalise_phone), or a clear
+	French refusal; nothing typed stays nothing."""
+	if not value:
+		return value
+	normalised = normalise_phone(value)
+	if not normalised:
+		frappe.throw(
+			_("Phone number {0} is not valid").format(value),
+			InvalidPhoneError,
+			title=_("Invalid phone number"),
+		)
+	return normalised

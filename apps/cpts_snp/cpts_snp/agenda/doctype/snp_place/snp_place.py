@@ -12,7 +12,7 @@ from cpts_snp.exceptions import InvalidCodeError, InvalidPhoneError
 from cpts_snp.rules.identifiers import is_finess, is_siret, is_valid_postal_code, normalise_phone
 from cpts_snp.services.naming import set_name
 from cpts_snp.services.places import place_label
-from cpts_snp.services.text import clean_name_fields
+from cpts_snp.services.text import checked_phone, clean_name_fields
 
 
 class SNPPlace(Document):
@@ -22,7 +22,7 @@ class SNPPlace(Document):
 	def validate(self):
 		clean_name_fields(self, "place_name", "address_line", "city")
 		self.validate_postal_code()
-		self.normalise_phone()
+		self.phone = checked_phone(self.phone)
 		self.validate_finess()
 		self.validate_siret()
 		self.validate_rpps_rang()
@@ -48,18 +48,6 @@ class SNPPlace(Document):
 			frappe.throw(
 				_("Postal code {0} is not valid: it has 5 digits").format(self.postal_code), InvalidCodeError
 			)
-
-	def normalise_phone(self):
-		if not self.phone:
-			return
-		normalised = normalise_phone(self.phone)
-		if not normalised:
-			frappe.throw(
-				_("Phone number {0} is not valid").format(self.phone),
-				InvalidPhoneError,
-				title=_("Invalid phone number"),
-			)
-		self.phone = normalised
 
 	def validate_finess(self):
 		self.finess = re.sub(r"\s", "", self.finess or "")

@@ -16,7 +16,7 @@ from cpts_snp.rules.identifiers import (
 )
 from cpts_snp.services import bank_details
 from cpts_snp.services.naming import set_name
-from cpts_snp.services.text import clean_name_fields
+from cpts_snp.services.text import checked_phone, clean_name_fields
 
 # What a doctor may change himself (portal « Mon profil » or the API); the rest is the coordination's.
 SELF_SERVICE_FIELDS = {"phone", "email", "sectors", "iban", "bic", "ics_token"}
@@ -38,7 +38,7 @@ class SNPProfessional(Document):
 		clean_name_fields(self, "last_name", "first_name")
 		self.set_full_name()
 		self.validate_rpps()
-		self.normalise_phone()
+		self.phone = checked_phone(self.phone)
 		self.validate_bank_details()
 		bank_details.route(self)
 		self.follow_onboarding_status()
@@ -100,18 +100,6 @@ class SNPProfessional(Document):
 				InvalidRPPSError,
 				title=_("Invalid ADELI number"),
 			)
-
-	def normalise_phone(self):
-		if not self.phone:
-			return
-		normalised = normalise_phone(self.phone)
-		if not normalised:
-			frappe.throw(
-				_("Phone number {0} is not valid").format(self.phone),
-				InvalidPhoneError,
-				title=_("Invalid phone number"),
-			)
-		self.phone = normalised
 
 	def validate_bank_details(self):
 		if self.iban:
