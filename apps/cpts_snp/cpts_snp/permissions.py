@@ -77,7 +77,7 @@ SERVER_OWNED = {
 		("run", "professional", "amount", "iban", "bic", "paid_on", "lines"),
 		SERVER_ONLY,
 	),
-	"SNP Partner": (("users",), COORDINATION),
+	"SNP Partner": (("users", "certificate_cn", "certificate_ou", "certificate_user"), COORDINATION),
 }
 # Child rows never change parent (a REST PUT on a row could otherwise move it to another record).
 CHILD_OWNED = ("parent", "parenttype", "parentfield")
