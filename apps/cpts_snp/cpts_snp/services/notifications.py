@@ -1,33 +1,205 @@
-"""Messages about bookings, through Frappe's email queue (and SMS when SMS Settings has a gateway).
+"""Messages about bookings, from Email Templates (e-mail) and SNP Settings texts (SMS).
+
+Every e-mail comes from a Frappe Email Template named « SNP - … » (MESSAGES below): the coordination edits its
+subject and text in the desk (Email Template list) and the next message uses them. The French defaults are
+created by `ensure_email_templates` on install and migrate when a template is missing, and never overwritten:
+Frappe's fixtures would overwrite the coordination's edits at every migrate (frappe.utils.fixtures.sync_fixtures
+« Import, overwrite fixtures »), so the templates are not shipped as fixtures. SMS texts are Jinja too, in SNP
+Settings (tab « Messages »), with French defaults as field defaults.
+
+Every text is rendered with frappe.render_template and the same context (`message_context`): the booking's
+fields (never its reasons), `patient`, `when` (dd/MM/yyyy à HH:mm), `cpts_name`, `cpts_phone` (how to cancel)
+and, for a move, `previous_when` and `previous_professional_name`. In an e-mail (HTML), every value is escaped.
 
 Emails go to the Email Queue in the same transaction as the change: a refused or rolled-back change sends
-nothing. SMS are sent by a background job once the transaction is committed. A site without an outgoing
-email account (or with `mute_emails`, as the demo and test sites) never fails a booking because of email.
+nothing. SMS are sent by a background job once the transaction is committed (cpts_snp.services.sms), logged in
+SNP Message Log. A site without an outgoing email account (or with `mute_emails`, as the demo and test sites)
+never fails a booking because of email.
 
-No message carries a patient's reason (the reason for the consultation, the reason of a cancellation, an
-absence's reason): e-mail and SMS leave the CPTS in clear; the reasons stay in the desk and the portal.
+No message carries a reason (the reason for the consultation, the reason of a cancellation, an absence's
+reason): e-mail and SMS leave the CPTS in clear; the reasons stay in the desk and the portal. They are not in
+the templates' context at all, so an edited template cannot show them either.
 """
 
 import frappe
 from frappe import _
 from frappe.email.doctype.email_account.email_account import EmailAccount
 from frappe.utils import format_datetime
+from markupsafe import escape
 
 from cpts_snp.services.settings import get_settings
 
+_CANCEL_HINT = (
+	"<p>Pour annuler ou déplacer ce rendez-vous, appelez la {{ cpts_name }}"
+	"{% if cpts_phone %} au {{ cpts_phone }}{% endif %}.</p>"
+)
 
-def _when(booking) -> str:
-	return format_datetime(booking.slot_start, "dd/MM/yyyy 'à' HH:mm")
+# kind: (Email Template name, default subject, default HTML text). Jinja, French by default.
+MESSAGES = {
+	"booking_confirmed_patient": (
+		"SNP - Confirmation patient",
+		"{{ cpts_name }} : votre rendez-vous du {{ when }}",
+		"<p>Bonjour {{ patient }},</p>"
+		"<p>Votre rendez-vous avec {{ professional_name }} est confirmé le {{ when }}.</p>" + _CANCEL_HINT,
+	),
+	"booking_confirmed_doctor": (
+		"SNP - Nouveau rendez-vous (médecin)",
+		"Nouveau rendez-vous SNP le {{ when }}",
+		"<p>{{ patient }} (né(e) le {{ patient_date_of_birth }}) a rendez-vous avec vous le {{ when }}.</p>"
+		"<p>Pris par : {{ channel }}.</p>",
+	),
+	"booking_cancelled_staff": (
+		"SNP - Annulation (médecin et télésecrétariat)",
+		"Rendez-vous SNP annulé : {{ when }}",
+		"<p>Le rendez-vous de {{ patient }} avec {{ professional_name }} le {{ when }} est annulé.</p>",
+	),
+	"booking_cancelled_by_doctor_patient": (
+		"SNP - Annulation par le médecin (patient)",
+		"{{ cpts_name }} : votre rendez-vous du {{ when }} est annulé",
+		"<p>Bonjour {{ patient }},</p>"
+		"<p>{{ professional_name }} ne peut pas vous recevoir le {{ when }} : votre rendez-vous est annulé.</p>"
+		"<p>Pour prendre un autre rendez-vous, appelez la {{ cpts_name }}"
+		"{% if cpts_phone %} au {{ cpts_phone }}{% endif %}.</p>",
+	),
+	"booking_moved_patient": (
+		"SNP - Déplacement (patient)",
+		"{{ cpts_name }} : votre rendez-vous est déplacé au {{ when }}",
+		"<p>Bonjour {{ patient }},</p>"
+		"<p>Votre rendez-vous du {{ previous_when }} avec {{ previous_professional_name }} est déplacé "
+		"au {{ when }} avec {{ professional_name }}.</p>" + _CANCEL_HINT,
+	),
+	"booking_moved_doctor": (
+		"SNP - Déplacement (médecin)",
+		"Rendez-vous SNP déplacé : {{ patient }}",
+		"<p>Le rendez-vous de {{ patient }} du {{ previous_when }} avec {{ previous_professional_name }} "
+		"est déplacé au {{ when }} avec {{ professional_name }}.</p>",
+	),
+	"reminder_patient": (
+		"SNP - Rappel patient",
+		"{{ cpts_name }} : rappel de votre rendez-vous du {{ when }}",
+		"<p>Bonjour {{ patient }},</p>"
+		"<p>Nous vous rappelons votre rendez-vous avec {{ professional_name }} le {{ when }}.</p>"
+		+ _CANCEL_HINT,
+	),
+	"absence_patient": (
+		"SNP - Absence du médecin (patient)",
+		"{{ cpts_name }} : votre rendez-vous du {{ when }}",
+		"<p>Bonjour {{ patient }},</p>"
+		"<p>{{ professional_name }} sera absent(e) et ne pourra pas vous recevoir le {{ when }}. "
+		"La {{ cpts_name }} va vous appeler pour vous proposer un autre rendez-vous.</p>",
+	),
+	"absence_telesecretariat": (
+		"SNP - Absence du médecin (télésecrétariat)",
+		"Absence de {{ professional_name }} : rendez-vous à déplacer",
+		"<p>{{ professional_name }} est absent(e) du {{ absence_from }} au {{ absence_to }} ({{ absence }}) : "
+		"le rendez-vous de {{ patient }} le {{ when }} doit être déplacé ou annulé.</p>",
+	),
+	"statement": (
+		"SNP - Relevé d'indemnités",
+		"Votre relevé d'indemnités SNP : {{ period }}",
+		"<p>Bonjour {{ professional_name }},</p>"
+		"<p>Veuillez trouver ci-joint votre relevé : {{ amount }} virés le {{ paid_on }}.</p>"
+		"<p>{{ cpts_name }}</p>",
+	),
+}
+
+# kind: SNP Settings field holding the SMS text (Jinja, French default in the field's default)
+SMS_FIELDS = {
+	"booking_confirmed_patient": "sms_booking_confirmed",
+	"booking_cancelled_by_doctor_patient": "sms_booking_cancelled_by_doctor",
+	"booking_moved_patient": "sms_booking_moved",
+	"reminder_patient": "sms_reminder",
+	"absence_patient": "sms_absence",
+}
+
+# Never in a message's context, whatever a template asks for
+_PRIVATE_FIELDS = {"reason", "cancellation_reason", "supplement_note", "operator_id", "call"}
+
+
+def ensure_email_templates() -> None:
+	"""Create the missing « SNP - … » Email Templates with their French defaults (after install / migrate).
+	An existing template is left as the coordination edited it."""
+	for name, subject, response in MESSAGES.values():
+		if frappe.db.exists("Email Template", name):
+			continue
+		frappe.get_doc(
+			{"doctype": "Email Template", "name": name, "subject": subject, "response": response}
+		).insert(ignore_permissions=True)  # installation step, no user involved
+
+
+def _when(value) -> str:
+	return format_datetime(value, "dd/MM/yyyy 'à' HH:mm") if value else ""
 
 
 def _patient(booking) -> str:
-	return f"{booking.patient_first_name} {booking.patient_last_name}".strip()
+	return f"{booking.patient_first_name or ''} {booking.patient_last_name or ''}".strip()
 
 
-def _professional_email(booking) -> str | None:
-	if "professional_email" in booking.flags:  # a new booking: read with the lock taken by claim_slot
+def message_context(booking=None, **extra) -> dict:
+	"""What every message's template may use: the booking's fields except its reasons, and the CPTS's."""
+	settings = get_settings()
+	context = {"cpts_name": settings.cpts_name or "CPTS", "cpts_phone": settings.cpts_phone or ""}
+	if booking is not None:
+		context.update(
+			{
+				key: value
+				for key, value in booking.as_dict(no_default_fields=True).items()
+				if key not in _PRIVATE_FIELDS and not isinstance(value, list)
+			}
+		)
+		context.update(
+			{
+				"booking": booking.name,
+				"patient": _patient(booking),
+				"when": _when(booking.slot_start),
+				"patient_date_of_birth": format_datetime(booking.patient_date_of_birth, "dd/MM/yyyy")
+				if booking.patient_date_of_birth
+				else "",
+				"channel": _(booking.channel) if booking.channel else "",
+			}
+		)
+	context.update(extra)
+	return context
+
+
+def _escaped(context: dict) -> dict:
+	return {key: escape("" if value is None else value) for key, value in context.items()}
+
+
+def _template(kind: str) -> tuple[str, str]:
+	name, subject, response = MESSAGES[kind]
+	stored = frappe.db.get_value(
+		"Email Template", name, ["subject", "response", "response_html", "use_html"], as_dict=True
+	)
+	if stored:
+		subject = stored.subject or subject
+		response = (stored.response_html if stored.use_html else stored.response) or response
+	return subject, response
+
+
+def render_email(kind: str, context: dict) -> tuple[str, str]:
+	"""(subject, HTML message) of `kind` from its Email Template: values escaped in the HTML text."""
+	subject, response = _template(kind)
+	return (
+		frappe.render_template(subject, context).strip(),
+		frappe.render_template(response, _escaped(context)),
+	)
+
+
+def render_sms(kind: str, context: dict) -> str:
+	settings = get_settings()
+	field = settings.meta.get_field(SMS_FIELDS[kind])
+	text = settings.get(SMS_FIELDS[kind]) or (field.default if field else "")
+	return frappe.render_template(text, context).strip()
+
+
+def _professional_email(booking, professional: str | None = None) -> str | None:
+	if professional is None and "professional_email" in booking.flags:
+		# a new booking: read with the lock taken by claim_slot
 		return booking.flags.pop("professional_email")
-	found = frappe.db.sql("SELECT `email` FROM `tabSNP Professional` WHERE `name` = %s", booking.professional)
+	found = frappe.db.sql(
+		"SELECT `email` FROM `tabSNP Professional` WHERE `name` = %s", professional or booking.professional
+	)
 	return found[0][0] if found else None
 
 
@@ -35,7 +207,11 @@ def _telesecretariat_email() -> str | None:
 	return get_settings().telesecretariat_email
 
 
-def _send(recipients, subject: str, message: str, booking) -> None:
+def _email(kind: str, recipients, context: dict, booking) -> None:
+	recipients = [r for r in recipients if r]
+	if not recipients:
+		return
+	subject, message = render_email(kind, context)
 	send_email(recipients, subject, message, "SNP Booking", booking.name)
 
 
@@ -68,72 +244,71 @@ def send_email(
 	)
 
 
-def _sms(phone: str | None, message: str) -> None:
-	if not phone or not frappe.db.get_single_value("SMS Settings", "sms_gateway_url"):
+def _sms(kind: str, booking, context: dict, unique_key: str | None = None) -> None:
+	from cpts_snp.services import sms
+
+	if not booking.patient_phone:
 		return
-	frappe.enqueue(
-		"frappe.core.doctype.sms_settings.sms_settings.send_sms",
-		receiver_list=[phone.replace(" ", "")],
-		msg=message,
-		success_msg=False,
-		enqueue_after_commit=True,
+	sms.queue(
+		booking.patient_phone,
+		render_sms(kind, context),
+		booking=booking.name,
+		kind=kind,
+		unique_key=unique_key,
 	)
+
+
+def _patient_messages(kind: str, booking, context: dict) -> None:
+	_email(kind, [booking.patient_email], context, booking)
+	_sms(kind, booking, context)
 
 
 def booking_created(booking) -> None:
 	doctor = _professional_email(booking)
 	if not (doctor or booking.patient_email or booking.patient_phone):
 		return  # nobody to tell: no message composed (every booking passes here)
-	when = _when(booking)
-	if doctor:
-		_send(
-			[doctor],
-			_("New SNP appointment on {0}").format(when),
-			_("{0} (born on {1}) is booked on {2}. Booked through: {3}.").format(
-				_patient(booking),
-				format_datetime(booking.patient_date_of_birth, "dd/MM/yyyy"),
-				when,
-				_(booking.channel),
-			),
-			booking,
-		)
-	confirmation = _("{0}: your appointment with {1} is confirmed on {2}.").format(
-		get_settings().cpts_name or "CPTS", booking.professional_name, when
-	)
-	_send([booking.patient_email], _("Your appointment on {0}").format(when), confirmation, booking)
-	_sms(booking.patient_phone, confirmation)
+	context = message_context(booking)
+	_email("booking_confirmed_doctor", [doctor], context, booking)
+	_patient_messages("booking_confirmed_patient", booking, context)
 
 
 def booking_cancelled(booking) -> None:
-	_send(
-		[_professional_email(booking), _telesecretariat_email()],
-		_("SNP appointment cancelled: {0}").format(_when(booking)),
-		_("The appointment of {0} on {1} is cancelled.").format(_patient(booking), _when(booking)),
+	"""A cancellation, whoever made it: the doctor and the telesecretariat are told."""
+	_email(
+		"booking_cancelled_staff",
+		[_professional_email(booking, booking.professional), _telesecretariat_email()],
+		message_context(booking),
 		booking,
 	)
+
+
+def booking_cancelled_by_doctor(booking) -> None:
+	"""The doctor cancelled: the patient is told (e-mail and SMS), with how to get another appointment.
+	(The doctor and the telesecretariat are told by booking_cancelled, as for any cancellation.)"""
+	_patient_messages("booking_cancelled_by_doctor_patient", booking, message_context(booking))
+
+
+def booking_moved(booking, previous: dict) -> None:
+	"""The booking moved to another slot (maybe another doctor). `previous`: {"slot", "slot_start",
+	"professional", "professional_name"} before the move. The patient and both doctors are told."""
+	context = message_context(
+		booking,
+		previous_when=_when(previous.get("slot_start")),
+		previous_professional_name=previous.get("professional_name") or "",
+	)
+	_patient_messages("booking_moved_patient", booking, context)
+	doctors = [_professional_email(booking, booking.professional)]
+	if previous.get("professional") and previous.get("professional") != booking.professional:
+		doctors.append(_professional_email(booking, previous["professional"]))
+	_email("booking_moved_doctor", list(dict.fromkeys(doctors)), context, booking)
 
 
 def booking_hit_by_absence(booking, absence) -> None:
-	cpts = get_settings().cpts_name or "CPTS"
-	patient_message = _(
-		"{0}: {1} will be absent and cannot see you on {2}. The CPTS will call you to offer another appointment."
-	).format(cpts, booking.professional_name, _when(booking))
-	_send(
-		[booking.patient_email], _("Your appointment on {0}").format(_when(booking)), patient_message, booking
-	)
-	_sms(booking.patient_phone, patient_message)
-	_send(
-		[_telesecretariat_email()],
-		_("Absence of {0}: appointment to move").format(booking.professional_name),
-		_(
-			"{0} is absent from {1} to {2} ({3}); the appointment of {4} on {5} must be moved or cancelled."
-		).format(
-			booking.professional_name,
-			format_datetime(absence.from_date, "dd/MM/yyyy"),
-			format_datetime(absence.to_date, "dd/MM/yyyy"),
-			absence.name,
-			_patient(booking),
-			_when(booking),
-		),
+	context = message_context(
 		booking,
+		absence=absence.name,
+		absence_from=format_datetime(absence.from_date, "dd/MM/yyyy"),
+		absence_to=format_datetime(absence.to_date, "dd/MM/yyyy"),
 	)
+	_patient_messages("absence_patient", booking, context)
+	_email("absence_telesecretariat", [_telesecretariat_email()], context, booking)

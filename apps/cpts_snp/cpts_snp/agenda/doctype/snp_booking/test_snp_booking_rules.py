@@ -128,16 +128,17 @@ def test_the_patient_gets_an_sms_when_an_sms_gateway_is_configured(professional)
 		sms = [
 			job
 			for job in jobs_after_commit()
-			if job["method"] == "frappe.core.doctype.sms_settings.sms_settings.send_sms"
+			if job["method"] == "cpts_snp.services.sms.send_logged"
 		]
 	finally:
 		frappe.db.set_single_value("SMS Settings", "sms_gateway_url", None)
 	assert len(sms) == 1
-	assert sms[0]["kwargs"]["receiver_list"] == ["+33611223344"]
-	assert "confirmé" in sms[0]["kwargs"]["msg"]
+	log = frappe.get_doc("SNP Message Log", sms[0]["kwargs"]["log_name"])
+	assert log.recipient == "+33611223344"
+	assert "confirmé" in log.message
 
 
 def test_no_sms_is_sent_without_a_gateway(professional):
 	slot = make_slot(professional, datetime.combine(next_weekday(0), time(9)))
 	book_slot(slot.name, PATIENT)
-	assert not [job for job in jobs_after_commit() if "send_sms" in job["method"]]
+	assert not [job for job in jobs_after_commit() if "sms" in job["method"]]
