@@ -73,3 +73,15 @@ class PermanenceSwapError(frappe.ValidationError):
 
 class InvalidNameError(frappe.ValidationError):
 	"""A person's or organisation's name holding markup (`<`, `>`)."""
+
+
+class InvalidINSError(frappe.ValidationError):
+	"""An INS matricule whose shape or key is wrong."""
+
+
+class DuplicatePatientError(frappe.ValidationError):
+	"""Another patient record has the same identity (name, date of birth, phone)."""
+
+
+class MergeError(frappe.ValidationError):
+	"""Two patient records that cannot be merged (the same one, or one already merged)."""

@@ -98,7 +98,11 @@ website_route_rules = [
 ]
 
 scheduler_events = {
-	"daily": ["cpts_snp.services.generation.generate_all"],
+	"daily": [
+		"cpts_snp.services.generation.generate_all",
+		# call-back requests whose wanted dates are past leave the list (cpts_snp.services.callbacks)
+		"cpts_snp.services.callbacks.expire",
+	],
 	# INT_R03: the outbox of bookings reported to the SAS platform, drained every minute (retries with backoff)
 	"cron": {"* * * * *": ["cpts_snp.services.sas_feedback.send_due"]},
 }
@@ -121,6 +125,11 @@ has_permission = _access["has_permission"]
 doc_events = _access["doc_events"]
 # INT_R03: a booking made through the SAS, and each later change of its status, is reported to the SAS platform
 # (an outbox message written in the booking's transaction, sent after the commit: cpts_snp.services.sas_feedback).
+# a slot published or made free again: the call-back list's matching job, after commit (cpts_snp.services.callbacks)
+doc_events["SNP Slot"] |= {
+	"after_insert": "cpts_snp.services.callbacks.slot_changed",
+	"on_update": "cpts_snp.services.callbacks.slot_changed",
+}
 doc_events["SNP Booking"] |= {
 	"after_insert": "cpts_snp.services.sas_feedback.booking_inserted",
 	"on_update": "cpts_snp.services.sas_feedback.booking_updated",

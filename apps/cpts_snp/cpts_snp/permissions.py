@@ -50,6 +50,7 @@ SERVER_OWNED = {
 			"operator_id_type",
 			"operator_id",
 			"operator_name",
+			"patient",
 		),
 		SERVER_ONLY,
 	),
@@ -71,7 +72,9 @@ SERVER_OWNED = {
 		),
 		SERVER_ONLY,
 	),
-	"SNP Call": (("booking", "handled_by"), SERVER_ONLY),
+	"SNP Call": (("booking", "handled_by", "patient"), SERVER_ONLY),
+	"SNP Patient": (("dedup_key", "merged_into", "merged_by", "merged_on"), SERVER_ONLY),
+	"SNP Callback": (("patient", "call", "requested_by", "booking", "closed_reason", "offers"), SERVER_ONLY),
 	"SNP Payment Run": (("computed_by", "computed_at", "approved_by", "paid_on"), SERVER_ONLY),
 	"SNP Indemnity Payment": (
 		("run", "professional", "amount", "iban", "bic", "paid_on", "lines"),

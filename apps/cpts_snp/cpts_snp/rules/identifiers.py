@@ -199,3 +199,51 @@ def parse_address(text) -> dict | None:
 		"postal_code": match["postal_code"],
 		"city": match["city"].strip(),
 	}
+
+
+# --- Patients: the INS matricule and the key that finds a patient again -------------------------------------------
+# The INS matricule is the NIR: 13 characters (sex, year, month, department — 2A/2B in Corsica —, commune, order)
+# and a 2-digit key = 97 - (the 13 digits mod 97), Corsica's 2A and 2B counting as 19 and 18 for the key.
+NIR_PATTERN = re.compile(r"^[1-478]\d{4}(\d{2}|2[AB])\d{6}\d{2}$")
+
+
+def clean_ins(value) -> str:
+	"""The INS as typed, without spaces or dots, upper case (people copy it as "1 80 01 75 123 456 78")."""
+	return re.sub(r"[\s.]", "", str(value or "")).upper()
+
+
+def is_valid_ins(value) -> bool:
+	"""Whether `value` is a well-formed INS matricule (NIR): 15 characters whose last two are the key of the
+	first 13 (97 - number mod 97; 2A → 19, 2B → 18)."""
+	value = clean_ins(value)
+	if not NIR_PATTERN.match(value):
+		return False
+	department = {"2A": "19", "2B": "18"}.get(value[5:7], value[5:7])
+	body = value[:5] + department + value[7:13]
+	return 97 - int(body) % 97 == int(value[13:])
+
+
+def normalise_person_name(value) -> str:
+	"""A name as the dedup key compares it: lower case, accents stripped, hyphens, apostrophes and runs of spaces
+	collapsed to one space ("  Le-Gall  " and "le gall", "Hélène" and "helene" are the same)."""
+	import unicodedata
+
+	text = unicodedata.normalize("NFKD", str(value or ""))
+	text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+	return " ".join(re.sub(r"[-‐‑’'_.,]", " ", text).split())
+
+
+def patient_dedup_key(last_name, first_name, date_of_birth, phone=None) -> str:
+	"""The key under which a patient is stored once: normalised phone (E.164 digits, or nothing), birth date
+	(ISO), last and first names normalised. Two bookings of the same person by phone or by a partner give the same
+	key, however the name was typed."""
+	normalised = normalise_phone(phone) if phone else None
+	digits = re.sub(r"\D", "", normalised or "")
+	return "|".join(
+		(
+			digits,
+			str(date_of_birth or ""),
+			normalise_person_name(last_name),
+			normalise_person_name(first_name),
+		)
+	)

@@ -23,6 +23,7 @@ CALL_FIELDS = (
 	"has_gp",
 	"gp_available",
 	"notes",
+	"patient",
 )
 
 
@@ -115,8 +116,20 @@ def find_free_slots(query: str | None = None, now=None, limit: int = 40) -> dict
 	return {"sectors": sorted(matched), "horizon_end": until, "slots": slots}
 
 
-def book_and_log_call(slot: str, patient: dict, call: dict, reason: str | None = None, regulated=None):
-	"""Book `slot` and log the call that asked for it, in one transaction. Returns (booking, call)."""
+def book_and_log_call(
+	slot: str,
+	patient: dict,
+	call: dict,
+	reason: str | None = None,
+	regulated=None,
+	patient_of_doctor=None,
+	callback: str | None = None,
+):
+	"""Book `slot` and log the call that asked for it, in one transaction. Returns (booking, call).
+
+	The two questions of the SNP supplement are asked on every call: `patient_of_doctor` (the patient is on the
+	doctor's médecin traitant list) and `regulated` (SAS or 15; by default when the SAS calls). `callback`: the
+	call-back request this booking serves (it leaves the list)."""
 	call = {field: call.get(field) for field in CALL_FIELDS if call.get(field) not in (None, "")}
 	call.setdefault("received_at", now_datetime())
 	caller = call.get("caller_type") or "Patient"
@@ -127,7 +140,11 @@ def book_and_log_call(slot: str, patient: dict, call: dict, reason: str | None =
 		patient,
 		reason=reason,
 		channel=CHANNEL_FOR_CALLER.get(caller, "Telesecretariat"),
-		request={"requested_at": call["received_at"], "regulated": int(bool(regulated))},
+		request={
+			"requested_at": call["received_at"],
+			"regulated": int(bool(regulated)),
+			"patient_of_doctor": int(bool(patient_of_doctor)),
+		},
 	)
 	call_doc = frappe.get_doc(
 		{
@@ -136,9 +153,14 @@ def book_and_log_call(slot: str, patient: dict, call: dict, reason: str | None =
 			"sector": call.get("sector") or booking.sector,
 			"outcome": "SNP appointment booked",
 			"booking": booking.name,
+			"patient": booking.patient,
 		}
 	).insert()
 	booking.db_set("call", call_doc.name)
+	if callback:
+		from cpts_snp.services.callbacks import mark_booked
+
+		mark_booked(callback, booking)
 	return booking, call_doc
 
 

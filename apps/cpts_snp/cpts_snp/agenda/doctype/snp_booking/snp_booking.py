@@ -6,7 +6,7 @@ from frappe.utils import get_datetime, getdate, now_datetime, today
 from cpts_snp.exceptions import InvalidPhoneError, InvalidStatusChangeError
 from cpts_snp.rules.identifiers import normalise_phone
 from cpts_snp.rules.slots import can_change_booking_status, outcome_needs_start_passed
-from cpts_snp.services import notifications, partners, supervision
+from cpts_snp.services import callbacks, notifications, partners, patients, supervision
 from cpts_snp.services.booking import claim_slot, sync_slot_status
 from cpts_snp.services.naming import set_name
 from cpts_snp.services.text import clean_name_fields
@@ -23,6 +23,7 @@ class SNPBooking(Document):
 		# Before the name is taken: a refused attempt uses no number (names come from a sequence, see
 		# cpts_snp.services.naming, so naming takes no lock and the lock order stays professional, then slot).
 		claim_slot(self)
+		patients.attach_patient(self)  # found by its dedup key, or created in this transaction
 
 	def validate(self):
 		clean_name_fields(self, "patient_last_name", "patient_first_name")
@@ -45,6 +46,7 @@ class SNPBooking(Document):
 		sync_slot_status(self)
 		if self.status == "Cancelled":
 			notifications.booking_cancelled(self)
+			callbacks.booking_freed(self)
 
 	def save_version(self):
 		# Frappe builds a Version on every insert and keeps it only for a data import: a new booking skips it

@@ -1,0 +1,250 @@
+"""Patients of the SNP mission, stored once: every booking (whatever its channel) and every call points at its
+patient, found by the deduplication key (normalised phone + birth date + names, cpts_snp.rules.identifiers) or
+created in the booking's own transaction; the télésecrétariat finds a patient by phone or by name and date of birth
+with the history of the last 12 months; the coordination merges two duplicates."""
+
+import frappe
+from frappe import _
+from frappe.utils import add_months, escape_html, getdate, now_datetime, validate_email_address
+
+from cpts_snp.exceptions import MergeError
+from cpts_snp.permissions import COORDINATION, server_write
+from cpts_snp.rules.identifiers import normalise_person_name, normalise_phone, patient_dedup_key
+
+HISTORY_MONTHS = 12
+# SNP Booking's identity copy → SNP Patient's fields
+BOOKING_IDENTITY = {
+	"patient_last_name": "last_name",
+	"patient_first_name": "first_name",
+	"patient_date_of_birth": "date_of_birth",
+	"patient_phone": "phone",
+	"patient_email": "email",
+}
+
+
+def key_of(doc) -> str | None:
+	"""The dedup key of the identity copied on a booking or a call-back; None when it is incomplete."""
+	if not (
+		doc.get("patient_last_name") and doc.get("patient_first_name") and doc.get("patient_date_of_birth")
+	):
+		return None
+	return patient_dedup_key(
+		doc.patient_last_name,
+		doc.patient_first_name,
+		getdate(doc.patient_date_of_birth),
+		doc.get("patient_phone"),
+	)
+
+
+def _live(name: str | None) -> str | None:
+	"""The patient kept for `name`: a merged duplicate leads to the record it was merged into."""
+	seen = set()
+	while name and name not in seen:
+		seen.add(name)
+		merged_into = frappe.db.get_value("SNP Patient", name, "merged_into")
+		if not merged_into:
+			return name
+		name = merged_into
+	return name
+
+
+def attach_patient(doc) -> str | None:
+	"""Set `doc.patient` (a booking or a call-back carrying the identity copy) to the patient of its identity,
+	creating him when he is new. Runs in the caller's transaction; the patient is written by the server whoever
+	books (a partner, the SAS link, the portal hold no right on patients)."""
+	key = key_of(doc)
+	if not key:
+		return None
+	name = _by_key(key)
+	if not name:
+		patient = frappe.get_doc(
+			{"doctype": "SNP Patient", **{p: doc.get(b) for b, p in BOOKING_IDENTITY.items() if doc.get(b)}}
+		)
+		try:
+			patient.insert(ignore_permissions=True, ignore_links=True)
+			name = patient.name
+		except frappe.UniqueValidationError:
+			# the same new patient booked at the same moment by another request: his record won
+			name = _by_key(key)
+	elif doc.get("patient_email"):
+		if not frappe.db.get_value("SNP Patient", name, "email"):
+			frappe.db.set_value("SNP Patient", name, "email", doc.patient_email, update_modified=False)
+	doc.patient = _live(name)
+	return doc.patient
+
+
+def _by_key(key: str) -> str | None:
+	# a locking read sees the record another transaction has just committed
+	found = frappe.db.sql("SELECT `name` FROM `tabSNP Patient` WHERE `dedup_key` = %s FOR UPDATE", key)
+	return found[0][0] if found else None
+
+
+def find_patients(phone=None, last_name=None, first_name=None, date_of_birth=None, limit: int = 20) -> list:
+	"""The patients (not merged away) with this phone, or this name and date of birth (accents and case ignored),
+	each with his SNP bookings and calls of the last 12 months, most recent first."""
+	Patient = frappe.qb.DocType("SNP Patient")
+	query = (
+		frappe.qb.from_(Patient)
+		.select(
+			Patient.name,
+			Patient.last_name,
+			Patient.first_name,
+			Patient.date_of_birth,
+			Patient.phone,
+			Patient.email,
+			Patient.reminders_opt_out,
+			Patient.dedup_key,
+		)
+		.where(Patient.merged_into.isnull() | (Patient.merged_into == ""))
+		.orderby(Patient.last_name)
+		.limit(limit)
+	)
+	normalised = normalise_phone(phone) if phone else None
+	if phone:
+		if not normalised:
+			return []
+		query = query.where(Patient.phone == normalised)
+	elif last_name and date_of_birth:
+		query = query.where(Patient.date_of_birth == getdate(date_of_birth))
+	else:
+		return []
+	rows = query.run(as_dict=True)
+	if not phone:
+		wanted_last, wanted_first = normalise_person_name(last_name), normalise_person_name(first_name)
+		rows = [
+			row
+			for row in rows
+			if row.dedup_key.split("|")[2] == wanted_last
+			and (not wanted_first or row.dedup_key.split("|")[3] == wanted_first)
+		]
+	for row in rows:
+		row.pop("dedup_key")
+		row.update(history(row.name))
+	return rows
+
+
+def history(patient: str) -> dict:
+	"""The patient's SNP bookings (consultations from 12 months ago on, upcoming ones included) and calls of
+	the last 12 months."""
+	since = add_months(now_datetime(), -HISTORY_MONTHS)
+	bookings = frappe.get_all(
+		"SNP Booking",
+		filters={"patient": patient, "slot_start": [">=", since]},
+		fields=["name", "slot_start", "professional_name", "sector", "status", "reason"],
+		order_by="slot_start desc",
+	)
+	calls = frappe.get_all(
+		"SNP Call",
+		filters={"patient": patient, "received_at": [">=", since]},
+		fields=["name", "received_at", "caller_type", "outcome", "booking"],
+		order_by="received_at desc",
+	)
+	return {"bookings": bookings, "calls": calls}
+
+
+def ensure_coordination() -> None:
+	if frappe.session.user != "Administrator" and not COORDINATION.intersection(frappe.get_roles()):
+		frappe.throw(_("Only the coordination can merge two patients"), frappe.PermissionError)
+
+
+def merge(kept: str, duplicate: str) -> dict:
+	"""Move the bookings, calls and call-backs of `duplicate` to `kept`, mark the duplicate as merged into it and
+	record the merge on the kept patient. Coordination only; one transaction."""
+	ensure_coordination()
+	if kept == duplicate:
+		frappe.throw(_("A patient cannot be merged with himself"), MergeError)
+	kept_doc = frappe.get_doc("SNP Patient", kept, for_update=True)
+	duplicate_doc = frappe.get_doc("SNP Patient", duplicate, for_update=True)
+	for doc in (kept_doc, duplicate_doc):
+		if doc.merged_into:
+			frappe.throw(
+				_("Patient {0} was already merged into {1}").format(doc.name, doc.merged_into), MergeError
+			)
+	moved = {}
+	for doctype in ("SNP Booking", "SNP Call", "SNP Callback"):
+		table = frappe.qb.DocType(doctype)
+		names = frappe.get_all(doctype, filters={"patient": duplicate}, pluck="name")
+		if names:
+			frappe.qb.update(table).set(table.patient, kept).where(table.patient == duplicate).run()
+		moved[doctype] = len(names)
+	for field in ("email", "ins"):
+		if not kept_doc.get(field) and duplicate_doc.get(field):
+			kept_doc.set(field, duplicate_doc.get(field))
+	kept_doc.reminders_opt_out = int(bool(kept_doc.reminders_opt_out or duplicate_doc.reminders_opt_out))
+	server_write(kept_doc).save()
+	duplicate_doc.merged_into = kept
+	duplicate_doc.merged_by = frappe.session.user
+	duplicate_doc.merged_on = now_datetime()
+	duplicate_doc.flags.ignore_validate = True  # its identity stays as it was typed
+	server_write(duplicate_doc).save()
+	kept_doc.add_comment(
+		"Info",
+		_("Merged with {0} ({1} {2}): {3} bookings and {4} calls moved here").format(
+			duplicate,
+			escape_html(duplicate_doc.first_name),
+			escape_html(duplicate_doc.last_name),
+			moved["SNP Booking"],
+			moved["SNP Call"],
+		),
+	)
+	return {"kept": kept, "duplicate": duplicate, "moved": moved}
+
+
+def link_unlinked_bookings() -> int:
+	"""Link every booking without a patient (and its call) to the patient of its identity, creating the missing
+	patients: one query per distinct identity, not per booking (sites set up before SNP Patient, bulk-loaded
+	data). Idempotent. Returns the number of bookings linked."""
+	Booking, Call = frappe.qb.DocType("SNP Booking"), frappe.qb.DocType("SNP Call")
+	rows = (
+		frappe.qb.from_(Booking)
+		.select(
+			Booking.name,
+			Booking.call,
+			Booking.patient_last_name,
+			Booking.patient_first_name,
+			Booking.patient_date_of_birth,
+			Booking.patient_phone,
+			Booking.patient_email,
+		)
+		.where(Booking.patient.isnull() | (Booking.patient == ""))
+		.orderby(Booking.creation)
+		.run(as_dict=True)
+	)
+	by_key = {}
+	for row in rows:
+		key = key_of(row)
+		if key:
+			by_key.setdefault(key, []).append(row)
+	known = dict(frappe.get_all("SNP Patient", fields=["dedup_key", "name"], as_list=True))
+	for key, bookings in by_key.items():
+		patient = known.get(key) or _new_patient(bookings[-1])
+		names = [b.name for b in bookings]
+		calls = [b.call for b in bookings if b.call]
+		frappe.qb.update(Booking).set(Booking.patient, patient).where(Booking.name.isin(names)).run()
+		if calls:
+			frappe.qb.update(Call).set(Call.patient, patient).where(Call.name.isin(calls)).run()
+	return sum(len(b) for b in by_key.values())
+
+
+def _new_patient(booking) -> str:
+	"""The patient of a booking's identity (the latest booking's e-mail; a phone or e-mail the rules refuse is
+	left out)."""
+	phone = booking.patient_phone if normalise_phone(booking.patient_phone or "") else None
+	key = patient_dedup_key(
+		booking.patient_last_name, booking.patient_first_name, getdate(booking.patient_date_of_birth), phone
+	)
+	existing = frappe.db.get_value("SNP Patient", {"dedup_key": key}, "name")
+	if existing:
+		return existing
+	doc = frappe.get_doc(
+		{
+			"doctype": "SNP Patient",
+			"last_name": booking.patient_last_name,
+			"first_name": booking.patient_first_name,
+			"date_of_birth": booking.patient_date_of_birth,
+			"phone": phone,
+			"email": validate_email_address(booking.patient_email or "") or None,
+		}
+	)
+	doc.insert(ignore_permissions=True)
+	return doc.name

@@ -1,0 +1,5 @@
+from cpts_snp.permissions import ChildRow
+
+
+class SNPCallbackOffer(ChildRow):
+	pass
