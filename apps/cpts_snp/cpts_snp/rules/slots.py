@@ -63,3 +63,28 @@ def weekly_target_status(offered: int, minimum: int, maximum: int) -> str:
 	if offered > maximum:
 		return "above"
 	return "met"
+
+
+# --- What the doctor's portal offers: the endpoints ask the same functions before they act ------------------
+def can_withdraw(slot_status: str, slot_start: datetime, now: datetime) -> bool:
+	"""A doctor withdraws his own slot himself when it is free and starts 24 hours or more from now."""
+	return slot_status == "Available" and can_withdraw_without_coordinator(slot_start, now)
+
+
+def can_record_outcome(booking_status: str, outcome: str, slot_start: datetime, now: datetime) -> bool:
+	"""« Honoured » or « No-show » once the consultation has started, from a status that may become it."""
+	return (
+		outcome in ("Honoured", "No-show")
+		and booking_status != outcome
+		and can_change_booking_status(booking_status, outcome)
+		and slot_start <= now
+	)
+
+
+def can_cancel_booking(booking_status: str, slot_start: datetime, now: datetime) -> bool:
+	"""A doctor cancels a booking still to come (afterwards he records its outcome)."""
+	return (
+		can_change_booking_status(booking_status, "Cancelled")
+		and booking_status != "Cancelled"
+		and slot_start > now
+	)

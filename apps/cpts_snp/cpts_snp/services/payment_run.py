@@ -19,6 +19,7 @@ from datetime import timedelta
 
 import frappe
 from frappe import _
+from frappe.realtime import get_doc_room, get_doctype_room
 from frappe.utils import add_days, cint, flt, get_datetime, getdate, now_datetime, today
 
 from cpts_snp.exceptions import PaymentRunError
@@ -138,15 +139,60 @@ def _params(run) -> dict:
 	}
 
 
-def _progress(run, percent: int, step: str, publish: bool) -> None:
-	if publish:
-		frappe.publish_progress(
-			percent,
-			title=_("Computing {0}").format(run.name),
-			doctype=run.doctype,
-			docname=run.name,
-			description=step,
-		)
+PROGRESS_TTL = 6 * 3600  # seconds a run's last progress is kept (the form reads it when it opens or polls)
+
+
+def progress_key(run_name: str) -> str:
+	return f"cpts_snp:payment_run_progress:{run_name}"
+
+
+def _progress(run, percent: int, step: str, publish: bool, total: int = 0) -> None:
+	"""Tell the run's form how far the background computation is: a real-time « progress » event to the run's
+	room (Frappe's progress dialog) and the same state in the cache, for a form opened or polling meanwhile."""
+	if not publish:
+		return
+	processed = total * percent // 100
+	description = _("{0}: {1} of {2} items").format(step, processed, total) if total else step
+	state = {"percent": percent, "processed": processed, "total": total, "description": description}
+	frappe.cache.set_value(progress_key(run.name), state, expires_in_sec=PROGRESS_TTL)
+	# The room is named: inside a job Frappe would otherwise send it to the job's own room, which no form joins.
+	frappe.publish_realtime(
+		"progress",
+		{"title": _("Computing {0}").format(run.name), **state},
+		room=get_doc_room(run.doctype, run.name),
+	)
+
+
+def progress_of(run_name: str) -> dict:
+	"""The run's stored status and the last progress its background job published."""
+	stored = frappe.db.get_value(
+		"SNP Payment Run", run_name, ["status", "error_message", "modified"], as_dict=True
+	)
+	state = frappe.cache.get_value(progress_key(run_name)) or {}
+	return {
+		"status": stored.status,
+		"error_message": stored.error_message,
+		"modified": str(stored.modified),
+		"percent": cint(state.get("percent")),
+		"processed": cint(state.get("processed")),
+		"total": cint(state.get("total")),
+		"description": state.get("description"),
+	}
+
+
+def _notify_form(run_name: str) -> None:
+	"""After the job's commit: the run's open forms reload (Frappe's « doc_update » to the run's room)."""
+	modified = frappe.db.get_value("SNP Payment Run", run_name, "modified")
+	frappe.publish_realtime(
+		"doc_update",
+		{"modified": str(modified), "doctype": "SNP Payment Run", "name": run_name},
+		room=get_doc_room("SNP Payment Run", run_name),
+	)
+	frappe.publish_realtime(
+		"list_update",
+		{"doctype": "SNP Payment Run", "name": run_name, "user": frappe.session.user},
+		room=get_doctype_room("SNP Payment Run"),
+	)
 
 
 def server_write(doc):
@@ -194,13 +240,15 @@ def compute_run(run, publish_progress: bool = False, from_job: bool = False) -> 
 	if not frappe.db.count("SNP Indemnity Scheme", {"valid_from": ["<=", run.period_end]}):
 		frappe.throw(_("No indemnity scheme covers this period: create one first"), PaymentRunError)
 	params = _params(run)
+	items = estimate_items(run) if publish_progress else 0
+	_progress(run, 0, _("Waiting for the other computations"), publish_progress, items)
 
 	# One run computed at a time: this row lock is held until the transaction ends. The run's state is checked
 	# again under its own lock: nothing approved it (or started another computation) since it was read.
 	frappe.db.sql("SELECT name FROM `tabDocType` WHERE name = 'SNP Payment Run' FOR UPDATE")
 	lock_computable(run, from_job)
 	release_items(run.name)
-	_progress(run, 10, _("Claiming the items of the period"), publish_progress)
+	_progress(run, 10, _("Claiming the items of the period"), publish_progress, items)
 
 	for item_type, _rate, prefix, doctype, sql in ITEM_SOURCES:
 		frappe.db.sql(
@@ -220,7 +268,7 @@ def compute_run(run, publish_progress: bool = False, from_job: bool = False) -> 
 		WHERE c.run = %(run)s AND (sch.name IS NULL OR IFNULL({_rate_case()}, 0) = 0)""",
 		params,
 	)
-	_progress(run, 35, _("Checking bank details"), publish_progress)
+	_progress(run, 35, _("Checking bank details"), publish_progress, items)
 
 	# Doctors of the run whose IBAN changed since the previous approved run, or whose new one awaits confirmation.
 	params["previous_run"] = frappe.db.sql(
@@ -251,7 +299,7 @@ def compute_run(run, publish_progress: bool = False, from_job: bool = False) -> 
 		WHERE c.run = %(run)s AND IFNULL(p.iban, '') = ''""",
 		params,
 	)
-	_progress(run, 50, _("Building one payment per doctor"), publish_progress)
+	_progress(run, 50, _("Building one payment per doctor"), publish_progress, items)
 
 	frappe.db.sql(
 		f"""INSERT INTO {PAYMENT}
@@ -277,7 +325,7 @@ def compute_run(run, publish_progress: bool = False, from_job: bool = False) -> 
 		WHERE c.run = %(run)s""",
 		params,
 	)
-	_progress(run, 70, _("Applying the monthly caps"), publish_progress)
+	_progress(run, 70, _("Applying the monthly caps"), publish_progress, items)
 	apply_monthly_caps(params)
 
 	frappe.db.sql(
@@ -292,7 +340,7 @@ def compute_run(run, publish_progress: bool = False, from_job: bool = False) -> 
 	total, payments = frappe.db.sql(
 		f"SELECT IFNULL(SUM(amount), 0), COUNT(*) FROM {PAYMENT} WHERE run = %(run)s", params
 	)[0]
-	_progress(run, 90, _("Saving the totals"), publish_progress)
+	_progress(run, 90, _("Saving the totals"), publish_progress, items)
 
 	run.total_amount = flt(total, 2)
 	run.payment_count = cint(payments)
@@ -318,7 +366,7 @@ def compute_run(run, publish_progress: bool = False, from_job: bool = False) -> 
 		"SNP Run IBAN Change",
 		("professional", "professional_name", "change", "changed_on"),
 	)
-	_progress(run, 100, _("Done"), publish_progress)
+	_progress(run, 100, _("Done"), publish_progress, items)
 
 
 def _store_rows(run, fieldname: str, doctype: str, fields: tuple[str, ...]) -> None:
@@ -400,7 +448,8 @@ def set_payments_status(run_name: str, status: str, docstatus: int, paid_on=None
 
 
 def compute_in_background(run_name: str, user: str) -> None:
-	"""Background job: compute, or mark the run Failed with the error; computing again is always safe."""
+	"""Background job: compute, or mark the run Failed with the error; computing again is always safe. Either
+	way the run's open forms are told (its progress, then a document update once committed)."""
 	frappe.set_user(user)
 	run = frappe.get_doc("SNP Payment Run", run_name)
 	try:
@@ -416,7 +465,9 @@ def compute_in_background(run_name: str, user: str) -> None:
 			(message, now_datetime(), run_name),
 		)
 		frappe.db.commit()
+		frappe.cache.delete_value(progress_key(run_name))
 		frappe.log_error(title=f"Payment run {run_name} failed")
+	_notify_form(run_name)
 
 
 def start_computation(run) -> str:
@@ -432,6 +483,11 @@ def start_computation(run) -> str:
 		"""UPDATE `tabSNP Payment Run` SET status = 'Computing', error_message = NULL, modified = %s
 		WHERE name = %s AND docstatus = 0 AND status IN ('Draft', 'Computed', 'Failed')""",
 		(now_datetime(), run.name),
+	)
+	frappe.cache.set_value(
+		progress_key(run.name),
+		{"percent": 0, "processed": 0, "total": 0, "description": _("Waiting for a background worker")},
+		expires_in_sec=PROGRESS_TTL,
 	)
 	frappe.enqueue(
 		"cpts_snp.services.payment_run.compute_in_background",

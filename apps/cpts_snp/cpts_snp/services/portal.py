@@ -13,10 +13,10 @@ from frappe import _
 from frappe.utils import get_datetime, get_url, getdate, now_datetime
 from frappe.utils.password import get_decrypted_password, set_encrypted_password
 
+from cpts_snp.exceptions import InvalidStatusChangeError, WithdrawalTooLateError
 from cpts_snp.exports.ics import slots_calendar
 from cpts_snp.permissions import professional_of
-from cpts_snp.rules.slots import weekly_target_status
-from cpts_snp.services.callbacks import waiting_in_sectors_of
+from cpts_snp.rules.slots import can_cancel_booking, can_record_outcome, can_withdraw, weekly_target_status
 from cpts_snp.services.generation import generate_for_template
 from cpts_snp.services.places import active_places, check_active_place
 from cpts_snp.services.settings import weekly_target
@@ -71,7 +71,7 @@ def week_view(professional: str, monday: date) -> dict:
 		day = monday + timedelta(days=offset)
 		days.append({"date": day, "slots": [s for s in slots if get_datetime(s.starts_at).date() == day]})
 	for slot in slots:
-		slot.can_withdraw = slot.status == "Available" and get_datetime(slot.starts_at) > now
+		slot.can_withdraw = can_withdraw(slot.status, get_datetime(slot.starts_at), now)
 	offered = sum(1 for s in slots if s.status != "Cancelled")
 	minimum, maximum = weekly_target()
 	return {
@@ -82,8 +82,6 @@ def week_view(professional: str, monday: date) -> dict:
 		"target_min": minimum,
 		"target_max": maximum,
 		"target_status": weekly_target_status(offered, minimum, maximum),
-		# the call-back list: patients waiting for a slot in his sectors (cpts_snp.services.callbacks)
-		"waiting_callbacks": waiting_in_sectors_of(professional),
 		"places": active_places(),
 		"main_place": frappe.db.get_value("SNP Professional", professional, "place"),
 		"templates": frappe.get_list(
@@ -130,6 +128,11 @@ def withdraw_slot(professional: str, slot: str):
 	doc = own_document("SNP Slot", slot, professional, for_write=True)
 	if doc.status != "Available":
 		frappe.throw(_("Only a free slot can be withdrawn: cancel its booking first"))
+	if not can_withdraw(doc.status, get_datetime(doc.starts_at), now_datetime()):
+		frappe.throw(
+			_("This slot starts in less than 24 hours: ask the CPTS coordination to withdraw it"),
+			WithdrawalTooLateError,
+		)
 	doc.status = "Cancelled"
 	doc.save()
 	return doc
@@ -158,9 +161,10 @@ def my_bookings(professional: str, upcoming: bool = True, limit: int = 100) -> l
 		limit_page_length=limit,
 	)
 	for booking in bookings:
-		started = get_datetime(booking.slot_start) <= now
-		booking.can_record_outcome = started and booking.status in ("Booked", "Honoured", "No-show")
-		booking.can_cancel = not started and booking.status == "Booked"
+		start = get_datetime(booking.slot_start)
+		booking.can_mark_honoured = can_record_outcome(booking.status, "Honoured", start, now)
+		booking.can_mark_no_show = can_record_outcome(booking.status, "No-show", start, now)
+		booking.can_cancel = can_cancel_booking(booking.status, start, now)
 	return bookings
 
 
@@ -168,6 +172,14 @@ def record_outcome(professional: str, booking: str, status: str):
 	if status not in ("Honoured", "No-show"):
 		frappe.throw(_("Unknown outcome: {0}").format(status))
 	doc = own_document("SNP Booking", booking, professional, for_write=True)
+	start, now = get_datetime(doc.slot_start), now_datetime()
+	if not can_record_outcome(doc.status, status, start, now):
+		frappe.throw(
+			_("The outcome of a consultation can only be recorded once it has started")
+			if start > now
+			else _("A booking cannot go from {0} to {1}").format(_(doc.status), _(status)),
+			InvalidStatusChangeError,
+		)
 	doc.status = status
 	doc.save()
 	return doc
@@ -175,6 +187,11 @@ def record_outcome(professional: str, booking: str, status: str):
 
 def cancel_booking(professional: str, booking: str, reason: str):
 	doc = own_document("SNP Booking", booking, professional, for_write=True)
+	if not can_cancel_booking(doc.status, get_datetime(doc.slot_start), now_datetime()):
+		frappe.throw(
+			_("Only a booking still to come can be cancelled: record its outcome instead"),
+			InvalidStatusChangeError,
+		)
 	doc.status = "Cancelled"
 	doc.cancellation_reason = reason
 	doc.save()

@@ -183,3 +183,11 @@ def compute(run: str) -> str:
 	if not frappe.has_permission("SNP Payment Run", "create"):
 		raise frappe.PermissionError(_("Only the accountants compute payment runs"))
 	return service.start_computation(doc)
+
+
+@frappe.whitelist(methods=["GET"])
+@endpoint
+def progress(run: str) -> dict:
+	"""The run's status and its background computation's last progress (the form's fallback to real time)."""
+	frappe.get_doc("SNP Payment Run", run).check_permission("read")
+	return service.progress_of(run)
