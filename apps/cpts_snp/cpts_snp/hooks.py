@@ -97,6 +97,9 @@ website_route_rules = [
 	{"from_route": "/sas/agenda/<professional>", "to_route": "sas/agenda"},
 ]
 
+# the shared « Déplacer le rendez-vous » dialog (booking form, telesecretariat page)
+app_include_js = ["/assets/cpts_snp/js/move_booking.js"]
+
 scheduler_events = {
 	"daily": [
 		"cpts_snp.services.generation.generate_all",
@@ -104,7 +107,11 @@ scheduler_events = {
 		"cpts_snp.services.callbacks.expire",
 	],
 	# INT_R03: the outbox of bookings reported to the SAS platform, drained every minute (retries with backoff)
-	"cron": {"* * * * *": ["cpts_snp.services.sas_feedback.send_due"]},
+	"cron": {
+		"* * * * *": ["cpts_snp.services.sas_feedback.send_due"],
+		# the slot cascade: reserved slots still free open to partners, then alert (cpts_snp.services.cascade)
+		"*/5 * * * *": ["cpts_snp.services.cascade.run"],
+	},
 }
 
 after_install = "cpts_snp.setup.install.after_install"

@@ -51,10 +51,18 @@ SERVER_OWNED = {
 			"operator_id",
 			"operator_name",
 			"patient",
+			"cancelled_by",
+			"to_rebook",
+			"rebook_outcome",
+			"rebooked_as",
+			"rebooked_from",
 		),
 		SERVER_ONLY,
 	),
-	"SNP Slot": (("professional", "professional_name"), COORDINATION),
+	"SNP Slot": (
+		("professional", "professional_name", "opened_to_partners_at", "still_free_alert_at"),
+		COORDINATION,
+	),
 	"SNP Absence": (("professional", "professional_name", "cancelled_slots"), SERVER_ONLY),
 	"SNP Availability Template": (("professional", "professional_name"), COORDINATION),
 	"SNP Professional": (("user",), COORDINATION),
@@ -595,12 +603,14 @@ def _partner_name(user: str | None) -> str | None:
 
 
 def partner_slot_query(user: str | None = None) -> str:
-	"""Free slots, and the slots of the partner's own bookings."""
+	"""Free slots offered to partners (services.cascade), and the slots of the partner's own bookings."""
+	from cpts_snp.services.cascade import partner_visible_sql
+
 	partner = _partner_name(user)
 	if not partner:
 		return "1 = 0"
 	return (
-		"(`tabSNP Slot`.`status` = 'Available' or `tabSNP Slot`.`name` in "
+		f"((`tabSNP Slot`.`status` = 'Available' and {partner_visible_sql('`tabSNP Slot`')}) or `tabSNP Slot`.`name` in "
 		f"(select `slot` from `tabSNP Booking` where `partner` = {frappe.db.escape(partner)}))"
 	)
 
@@ -609,7 +619,9 @@ def partner_slot_has_permission(doc, ptype=None, user=None) -> bool:
 	partner = _partner_name(user)
 	if not partner or ptype not in READ_TYPES:
 		return False
-	return doc.get("status") == "Available" or bool(
+	from cpts_snp.services.cascade import RESERVED
+
+	return (doc.get("status") == "Available" and doc.get("reserved_for") != RESERVED) or bool(
 		frappe.db.exists("SNP Booking", {"slot": doc.name, "partner": partner})
 	)
 

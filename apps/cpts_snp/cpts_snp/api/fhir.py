@@ -351,7 +351,10 @@ def create_appointment(partner) -> Response:
 			request.patient,
 			reason=request.reason,
 			channel="Other",
-			request={"requested_at": request.requested_at} if request.requested_at else None,
+			request={
+				**({"requested_at": request.requested_at} if request.requested_at else {}),
+				**request.questions,
+			},
 		)
 		if request.operator:
 			# the regulator named by the platform (appointmentOperator), reported back with the booking (INT_R03)

@@ -4,7 +4,7 @@ partner's limit per minute), logged in SNP Partner Access Log. Every call runs w
 permissions; booking goes through cpts_snp.services.booking.book_slot."""
 
 import frappe
-from frappe.utils import add_to_date, get_datetime, now_datetime
+from frappe.utils import add_to_date, cint, get_datetime, now_datetime
 
 from cpts_snp.api import endpoint
 from cpts_snp.services import partners
@@ -39,14 +39,24 @@ def book(
 	patient_phone: str | None = None,
 	patient_email: str | None = None,
 	reason: str | None = None,
+	patient_of_doctor: int | None = None,
+	regulated: int | None = None,
 ) -> dict:
 	"""Book a free slot for a patient: the booking records the partner and its channel (SAS, emergency
-	department…); refused when the partner has view-only access or the slot was taken meanwhile."""
+	department…); refused when the partner has view-only access or the slot was taken meanwhile. The two
+	questions of the SNP supplement: `patient_of_doctor` (the patient is followed by this doctor, default no) and
+	`regulated` (a regulated request; default and only possible value from the partner's type, see
+	services.partners.apply_partner)."""
 	partners.api_caller()
 	patient = patient_details(
 		patient_last_name, patient_first_name, patient_date_of_birth, patient_phone, patient_email
 	)
-	booking = book_slot(slot, patient, reason=reason, channel="Other")
+	request = {
+		field: cint(value)
+		for field, value in (("patient_of_doctor", patient_of_doctor), ("regulated", regulated))
+		if value not in (None, "")
+	}
+	booking = book_slot(slot, patient, reason=reason, channel="Other", request=request)
 	return {
 		"name": booking.name,
 		"slot": booking.slot,
@@ -55,6 +65,9 @@ def book(
 		"channel": booking.channel,
 		"professional_name": booking.professional_name,
 		"slot_start": booking.slot_start,
+		"patient_of_doctor": booking.patient_of_doctor,
+		"regulated": booking.regulated,
+		"supplement_eligible": booking.supplement_eligible,
 	}
 
 

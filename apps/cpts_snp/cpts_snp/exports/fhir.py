@@ -105,6 +105,12 @@ APPOINTMENT_STATUS = {
 	"Cancelled": "cancelled",
 }
 OPERATOR_EXTENSION = "http://interopsante.org/fhir/StructureDefinition/FrAppointmentOperator"
+# The two questions of the SNP supplement on a booking request (Appointment.extension, valueBoolean): the patient
+# is followed by this doctor (médecin traitant), and the request is regulated (SAS/15). Without them: not the
+# doctor's patient, and regulated as the partner's type says (services.partners.apply_partner).
+PATIENT_OF_DOCTOR_EXTENSION = "https://cpts-snp.fr/fhir/StructureDefinition/snp-patient-of-doctor"
+REGULATED_EXTENSION = "https://cpts-snp.fr/fhir/StructureDefinition/snp-regulated-request"
+SUPPLEMENT_QUESTIONS = {PATIENT_OF_DOCTOR_EXTENSION: "patient_of_doctor", REGULATED_EXTENSION: "regulated"}
 SERVICE_ID = ORGANIZATION_ID = "cpts"
 LOCATION_REF = "lieu"  # the place of practice, contained in its PractitionerRole
 
@@ -191,6 +197,8 @@ class AppointmentRequest:
 	reason: str | None = None
 	requested_at: datetime | None = None
 	operator: dict | None = None
+	# the SNP supplement's questions answered (patient_of_doctor, regulated: 0 or 1)
+	questions: dict = field(default_factory=dict)
 
 
 # --- Parameters ---
@@ -411,8 +419,23 @@ def parse_appointment(body: bytes | str, timezone: str) -> AppointmentRequest:
 	if appointment.created:
 		requested_at = parse_datetime(appointment.created.isoformat(), timezone)
 	return AppointmentRequest(
-		slots[0].removeprefix("Slot/"), values, reason, requested_at, _operator(appointment)
+		slots[0].removeprefix("Slot/"),
+		values,
+		reason,
+		requested_at,
+		_operator(appointment),
+		_supplement_questions(appointment),
 	)
+
+
+def _supplement_questions(appointment) -> dict:
+	"""The answers to the SNP supplement's questions the Appointment carries (valueBoolean extensions)."""
+	answers = {}
+	for extension in appointment.extension or []:
+		fieldname = SUPPLEMENT_QUESTIONS.get(extension.url)
+		if fieldname and extension.valueBoolean is not None:
+			answers[fieldname] = int(extension.valueBoolean)
+	return answers
 
 
 def parse_cancel_reason(body: bytes | str) -> str:

@@ -55,3 +55,41 @@ def supplement_decision(
 	if already_this_week >= cap:
 		return SupplementDecision(False, "cap_reached")
 	return SupplementDecision(True, None, already_this_week + 1)
+
+
+@dataclass(frozen=True)
+class WeekBooking:
+	"""One booking of a doctor's week, as the weekly ranking of supplements sees it."""
+
+	name: str
+	# holds a supplement today (stored)
+	holds: bool
+	# why the rules refuse it whatever the cap ("pdsa", "horizon", "own_patient", "not_regulated"), else None
+	refused_for: str | None
+	# its supplement is in a payment run: it keeps what it has
+	frozen: bool = False
+
+
+def rank_week(bookings: list[WeekBooking], cap: int) -> dict[str, SupplementDecision | None]:
+	"""Re-decide the supplements of one doctor's week after a change (`bookings` in booking order).
+
+	Nobody loses a supplement because another booking changed: a booking that holds one keeps it while the
+	rules still allow it (and whatever happens when it is frozen, i.e. paid). A place that frees up goes to the
+	bookings waiting only because of the cap, in booking order. Returns, for each booking, its new decision, or
+	None when it keeps what it has (no change to write)."""
+	keeps = [b for b in bookings if b.holds and (b.frozen or b.refused_for is None)]
+	count = len(keeps)
+	result: dict[str, SupplementDecision | None] = {b.name: None for b in keeps}
+	for booking in bookings:
+		if booking.name in result:
+			continue
+		if booking.frozen:
+			result[booking.name] = None
+		elif booking.refused_for:
+			result[booking.name] = SupplementDecision(False, booking.refused_for)
+		elif count < cap:
+			count += 1
+			result[booking.name] = SupplementDecision(True, None, count)
+		else:
+			result[booking.name] = SupplementDecision(False, "cap_reached")
+	return result

@@ -6,6 +6,7 @@ import frappe
 from frappe.utils import getdate
 
 from cpts_snp.services import notifications
+from cpts_snp.services.booking import flag_to_rebook
 
 
 def period_bounds(absence) -> tuple[datetime, datetime]:
@@ -68,6 +69,8 @@ def apply_absence(absence) -> None:
 			},
 		)
 		notifications.booking_hit_by_absence(frappe.get_doc("SNP Booking", booking.name), absence)
+		# the telesecretariat moves the patient, or records that he was told (« à replacer »)
+		flag_to_rebook(booking.name)
 
 
 def absent_days(professional: str, first_day, last_day) -> set:

@@ -13,7 +13,7 @@ from datetime import timedelta
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import getdate, now_datetime, today
+from frappe.utils import cint, getdate, now_datetime, today
 
 from cpts_snp.exceptions import PartnerAccessError, PartnerRateLimitError
 from cpts_snp.permissions import is_staff
@@ -133,8 +133,12 @@ def apply_partner(booking) -> None:
 	ensure_can_book(partner)
 	booking.partner = partner.name
 	booking.channel = CHANNEL_FOR_TYPE.get(partner.partner_type, "Other")
-	if partner.partner_type in REGULATED_TYPES:
-		booking.regulated = 1
+	if partner.partner_type not in REGULATED_TYPES:
+		booking.regulated = 0  # only a regulation (SAS) makes a regulated request
+	elif booking.flags.regulated_given is None:
+		booking.regulated = 1  # the default of a regulation; it may say a request was not regulated
+	else:
+		booking.regulated = cint(booking.flags.regulated_given)
 
 
 def cancel_booking(name: str, reason: str, partner=None) -> Document:
@@ -262,7 +266,11 @@ def free_slots(professionals: list[str] | None, start_from, start_to, limit: int
 	frappe.has_permission("SNP Slot", "read", throw=True)
 	if professionals is not None and not professionals:
 		return []
+	from cpts_snp.services.cascade import partner_visible_sql
+
 	conditions = ["`status` = 'Available'", "`starts_at` >= %(start_from)s", "`starts_at` <= %(start_to)s"]
+	# not the slots the telesecretariat keeps for itself until the cascade opens them (services.cascade)
+	conditions.append(partner_visible_sql())
 	if professionals is not None:
 		conditions.append("`professional` IN %(professionals)s")
 	fields = ", ".join(f"`{field}`" for field in SLOT_FIELDS)

@@ -81,10 +81,13 @@ def published_slots(directory: dict[str, dict], start_from, start_to) -> tuple[l
 	start_from = max(start_from, now_datetime())
 	if not directory or start_to < start_from:
 		return [], {}
+	from cpts_snp.services.cascade import partner_visible_sql
+
+	# the slots the telesecretariat keeps for itself are offered to the SAS once the cascade opens them
 	fields = ", ".join(f"`{field}`" for field in SLOT_FIELDS)
 	rows = frappe.db.sql(
 		f"""SELECT {fields} FROM `tabSNP Slot`
-		WHERE `status` = 'Available' AND `professional` IN %(professionals)s
+		WHERE `status` = 'Available' AND `professional` IN %(professionals)s AND {partner_visible_sql()}
 			AND `starts_at` >= %(start_from)s AND `starts_at` <= %(start_to)s
 		ORDER BY `starts_at` ASC, `name` ASC""",
 		{"professionals": tuple(directory), "start_from": start_from, "start_to": start_to},

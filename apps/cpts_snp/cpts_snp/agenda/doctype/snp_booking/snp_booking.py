@@ -7,7 +7,7 @@ from cpts_snp.exceptions import InvalidPhoneError, InvalidStatusChangeError
 from cpts_snp.rules.identifiers import normalise_phone
 from cpts_snp.rules.slots import can_change_booking_status, outcome_needs_start_passed
 from cpts_snp.services import callbacks, notifications, partners, patients, supervision
-from cpts_snp.services.booking import claim_slot, sync_slot_status
+from cpts_snp.services.booking import cancellation_party, claim_slot, redecide_on_change, sync_slot_status
 from cpts_snp.services.naming import set_name
 from cpts_snp.services.text import clean_name_fields
 
@@ -31,6 +31,8 @@ class SNPBooking(Document):
 		if not self.is_new():
 			self.validate_slot_unchanged()
 			self.validate_status_change()
+			self.set_cancellation()
+			redecide_on_change(self)
 		supervision.check_booking(self)
 		self.active_slot = None if self.status == "Cancelled" else self.slot
 
@@ -46,6 +48,8 @@ class SNPBooking(Document):
 		sync_slot_status(self)
 		if self.status == "Cancelled":
 			notifications.booking_cancelled(self)
+			if self.cancelled_by == "Doctor" and not self.flags.patient_already_told:
+				notifications.booking_cancelled_by_doctor(self)
 			callbacks.booking_freed(self)
 
 	def save_version(self):
@@ -70,8 +74,23 @@ class SNPBooking(Document):
 				frappe.throw(_("Phone number {0} is not valid").format(self.patient_phone), InvalidPhoneError)
 			self.patient_phone = phone
 
+	def set_cancellation(self):
+		"""Who cancelled (the doctor, a partner or the CPTS); a booking to come cancelled by its doctor is put on
+		the « à replacer » list of the telesecretariat."""
+		if self.status != "Cancelled" or not self.has_value_changed("status"):
+			return
+		self.cancelled_by = cancellation_party(self)
+		if (
+			self.cancelled_by == "Doctor"
+			and not self.rebook_outcome
+			and get_datetime(self.slot_start) > now_datetime()
+		):
+			self.to_rebook = 1
+
 	def validate_slot_unchanged(self):
-		if self.has_value_changed("slot"):
+		"""Only services.booking.move_booking moves a booking (the slot is server-owned: a REST PUT is refused
+		before this check)."""
+		if self.has_value_changed("slot") and not self.flags.moved_from:
 			frappe.throw(
 				_("A booking cannot be moved to another slot: cancel it and book the new slot"),
 				InvalidStatusChangeError,

@@ -16,6 +16,30 @@ class SNPSettings(Document):
 		self.validate_cpts_bank_details()
 		self.validate_sas_identity()
 
+	def on_update(self):
+		if self.pdsa_schedule_changed():
+			# the PDSA flags of the slots to come, and the supplements of their bookings (idempotent)
+			frappe.enqueue(
+				"cpts_snp.services.cascade.reflag_pdsa_slots",
+				queue="long",
+				enqueue_after_commit=True,
+				job_id=f"cpts_snp_reflag_pdsa::{frappe.local.site}",
+				deduplicate=True,
+			)
+
+	def pdsa_schedule_changed(self) -> bool:
+		before = self.get_doc_before_save()
+		if not before:
+			return False
+		times = ("pdsa_evening_start", "pdsa_morning_end", "pdsa_saturday_start")
+		if any(
+			str(get_time(before.get(f) or "00:00")) != str(get_time(self.get(f) or "00:00")) for f in times
+		):
+			return True
+		return sorted(str(row.day) for row in before.bridge_days) != sorted(
+			str(row.day) for row in self.bridge_days
+		)
+
 	def validate_numbers(self):
 		for field in ("booking_horizon_hours", "generation_weeks", "supplement_weekly_cap"):
 			if cint(self.get(field)) <= 0:

@@ -20,6 +20,7 @@ from cpts_snp.rules.slots import (
 	is_valid_duration,
 	slot_end,
 )
+from cpts_snp.services.cascade import default_reservation, follow_pdsa_flag
 from cpts_snp.services.late_declaration import check_declared_in_time
 from cpts_snp.services.naming import set_name
 from cpts_snp.services.places import set_place_and_label
@@ -38,6 +39,8 @@ class SNPSlot(Document):
 		set_place_and_label(self)
 		check_declared_in_time(self, ("starts_at", "professional"))
 		self.is_pdsa = int(is_pdsa(get_datetime(self.starts_at), pdsa_schedule()))
+		if not self.reserved_for:
+			self.reserved_for = default_reservation()
 		self.validate_booked_slot_not_moved()
 		self.validate_status_change()
 		if self.is_new() or self.has_value_changed("starts_at") or self.has_value_changed("professional"):
@@ -45,6 +48,10 @@ class SNPSlot(Document):
 		if self.status != "Cancelled":
 			assert_no_overlap(self)
 		check_supervision(self)
+
+	def on_update(self):
+		if not self.is_new() and self.has_value_changed("is_pdsa"):
+			follow_pdsa_flag(self)
 
 	def on_trash(self):
 		if self.status in ("Booked", "Honoured", "No-show"):
