@@ -78,7 +78,7 @@ def test_every_portal_page_answers_in_french_for_a_doctor(server, http_login, do
 def test_guests_are_sent_to_the_login_page(server):
 	response = requests.get(server + "/snp/creneaux", allow_redirects=False)
 	assert response.status_code in (301, 302)
-	assert "/login?redirect-to=/snp/creneaux" in response.headers["Location"]
+	assert "/snp/connexion?redirect-to=/snp/creneaux" in response.headers["Location"]
 
 
 def test_staff_without_a_professional_record_get_no_doctor_space(server, http_login, committed):
@@ -314,7 +314,9 @@ def test_a_doctor_reads_and_downloads_only_his_own_statements(server, http_login
 			"FR7630006000011234567890189",
 		)
 		make_slot(doctor.professional, frappe.utils.get_datetime("2015-03-10 10:00:00"))
-	frappe.db.delete("SNP Indemnity Scheme", {"scheme_name": "Test barème 2015"})  # left by an interrupted run
+	frappe.db.delete(
+		"SNP Indemnity Scheme", {"scheme_name": "Test barème 2015"}
+	)  # left by an interrupted run
 	frappe.get_doc(
 		{
 			"doctype": "SNP Indemnity Scheme",
@@ -365,3 +367,30 @@ def test_a_doctor_reads_and_downloads_only_his_own_statements(server, http_login
 		frappe.db.delete("SNP Indemnity Scheme", {"scheme_name": "Test barème 2015"})
 		frappe.db.delete("User", treasurer)
 		frappe.db.commit()
+
+
+# --- the portal's light login page -----------------------------------------------------------------------------
+def test_the_portal_login_page_is_light_in_french_and_offers_the_full_login_for_the_rest(server):
+	page = requests.get(server + "/snp/connexion?redirect-to=/snp/creneaux", timeout=30)
+	assert page.ok and len(page.content) < 10_000
+	assert "Se connecter" in page.text and "Mot de passe oublié" in page.text
+	assert 'data-next="/snp/creneaux"' in page.text
+	assert 'href="/login?redirect-to=/snp/creneaux#forgot"' in page.text
+	assert "/assets/frappe/dist" not in page.text
+
+
+def test_the_portal_login_page_never_sends_elsewhere_after_the_login(server):
+	for target in ("https://evil.example/snp", "//evil.example", "javascript:alert(1)"):
+		page = requests.get(server + "/snp/connexion", params={"redirect-to": target}, timeout=30)
+		assert page.ok
+		assert 'data-next="/snp"' in page.text, target
+		assert "evil.example" not in page.text.replace("redirect-to", "")
+
+
+def test_a_logged_in_doctor_opening_the_login_page_goes_on_to_the_page_he_asked_for(
+	server, http_login, doctors
+):
+	session = http_login(doctors.a.user)
+	response = session.get(server + "/snp/connexion?redirect-to=/snp/absences", allow_redirects=False)
+	assert response.status_code in (301, 302)
+	assert response.headers["Location"].endswith("/snp/absences")

@@ -22,11 +22,13 @@ PAGES = {
 
 
 def portal_login(page, server, user):
-	page.goto(f"{server}/login?redirect-to=/snp")
-	page.fill("#login_email", user)
-	page.fill("#login_password", TEST_PASSWORD)
-	page.click(".btn-login")
-	page.wait_for_url("**/snp")
+	"""The way a doctor comes in: /snp sends a visitor to the portal's light login page, and back after it."""
+	page.goto(f"{server}/snp")
+	page.wait_for_url("**/snp/connexion?redirect-to=/snp")
+	page.fill("input[name=usr]", user)
+	page.fill("input[name=pwd]", TEST_PASSWORD)
+	page.click("#login-form button[type=submit]")
+	page.wait_for_url(f"{server}/snp")
 
 
 @pytest.fixture
@@ -37,13 +39,20 @@ def doctor(committed):
 	start = (now_datetime() - timedelta(hours=1)).replace(second=0, microsecond=0)
 	slot = make_slot(professional, start).name
 	with as_user(telesecretary):
-		booking = book_slot(slot, {**PATIENT, "patient_last_name": "Fontaine", "patient_first_name": "Emma"}).name
+		booking = book_slot(
+			slot, {**PATIENT, "patient_last_name": "Fontaine", "patient_first_name": "Emma"}
+		).name
 	frappe.db.commit()
 	return frappe._dict(user=user, professional=professional, booking=booking)
 
 
 def test_a_doctor_publishes_sees_his_booking_marks_it_honoured_and_gets_his_feed(server, browser, doctor):
-	context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", viewport={"width": 1280, "height": 900}, accept_downloads=True)
+	context = browser.new_context(
+		locale="fr-FR",
+		timezone_id="Europe/Paris",
+		viewport={"width": 1280, "height": 900},
+		accept_downloads=True,
+	)
 	page = context.new_page()
 	page.set_default_timeout(30_000)
 	portal_login(page, server, doctor.user)
@@ -74,9 +83,14 @@ def test_a_doctor_publishes_sees_his_booking_marks_it_honoured_and_gets_his_feed
 	context.close()
 
 
-@pytest.mark.parametrize("device, viewport", [("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 844})])
+@pytest.mark.parametrize(
+	"device, viewport",
+	[("desktop", {"width": 1280, "height": 900}), ("phone", {"width": 390, "height": 844})],
+)
 def test_every_portal_page_fits_desktop_and_phone_screens(server, browser, doctor, device, viewport):
-	context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris", viewport=viewport, is_mobile=device == "phone")
+	context = browser.new_context(
+		locale="fr-FR", timezone_id="Europe/Paris", viewport=viewport, is_mobile=device == "phone"
+	)
 	page = context.new_page()
 	page.set_default_timeout(30_000)
 	portal_login(page, server, doctor.user)

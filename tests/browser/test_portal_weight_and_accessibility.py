@@ -194,6 +194,28 @@ def test_the_sas_booking_link_is_light_and_accessible_on_a_phone(server, browser
 	assert not any(problems.values()), report(problems)
 
 
+def test_the_portal_login_page_is_light_and_accessible_on_a_phone(server, browser):
+	problems = audit(browser, server, None, "/snp/connexion?redirect-to=/snp/creneaux")
+	assert not problems, "\n".join(problems)
+
+
+def test_a_wrong_password_on_the_portal_login_page_is_told_in_french(server, browser, world):
+	context = phone_context(browser, server)
+	try:
+		page = context.new_page()
+		page.goto(f"{server}/snp/creneaux")
+		page.fill("input[name=usr]", world.user)
+		page.fill("input[name=pwd]", "not-the-password")
+		page.click("#login-form button[type=submit]")
+		alert = page.locator("#snp-alert.error")
+		alert.wait_for()
+		assert "/snp/connexion" in page.url
+		print(alert.inner_text())
+		assert alert.inner_text().strip() and "Invalid" not in alert.inner_text()
+	finally:
+		context.close()
+
+
 def test_the_public_permanences_page_is_light_and_accessible_on_a_phone(server, browser, world):
 	problems = audit(browser, server, None, "/permanences")
 	assert not problems, "\n".join(problems)

@@ -20,11 +20,11 @@ def navigation() -> list[tuple[str, str]]:
 def page_context(context, path: str, title: str) -> str:
 	"""Fill the shared context of a portal page and return the doctor's professional.
 
-	Guests are sent to the login page (and back here after it); other users get a 403 page."""
+	Guests are sent to the portal's light login page /snp/connexion (and back here after it); other users get a 403 page."""
 	context.no_cache = 1
 	context.show_sidebar = False
 	if frappe.session.user == "Guest":
-		frappe.local.flags.redirect_location = f"/login?redirect-to={path}"
+		frappe.local.flags.redirect_location = f"/snp/connexion?redirect-to={path}"
 		raise frappe.Redirect
 	professional = current_professional()
 	context.professional = frappe.get_doc("SNP Professional", professional)

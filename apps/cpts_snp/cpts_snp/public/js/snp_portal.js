@@ -4,7 +4,7 @@
 //   <form data-method>: posts its fields to the whitelisted method;
 //   <button data-method data-args data-confirm data-prompt data-prompt-arg>: posts data-args (JSON);
 //   data-done: message shown on success; data-reload: reload the page after success;
-//   data-redirect: go to the path the method returned (`redirect`).
+//   data-redirect: go to the path the method returned (`redirect`); data-next: go to this path after success.
 (() => {
 	"use strict";
 
@@ -48,6 +48,11 @@
 			try {
 				const result = await snp.call(element.dataset.method, args);
 				if (element.dataset.done) snp.show(element.dataset.done, "ok");
+				// data-next: go to this path of the site after success (the login form: the page asked for)
+				if (element.dataset.next && /^\/(?![\/\\])/.test(element.dataset.next)) {
+					window.location.assign(element.dataset.next);
+					return result;
+				}
 				// data-redirect: go to the page the method names (a path of this site), e.g. a confirmation
 				const target = result && result.redirect;
 				if (element.dataset.redirect !== undefined && typeof target === "string" && /^\/(?![\/\\])/.test(target)) {
