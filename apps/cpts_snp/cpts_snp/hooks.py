@@ -109,14 +109,20 @@ scheduler_events = {
 	# INT_R03: the outbox of bookings reported to the SAS platform, drained every minute (retries with backoff)
 	"cron": {
 		"* * * * *": ["cpts_snp.services.sas_feedback.send_due"],
-		# the slot cascade: reserved slots still free open to partners, then alert (cpts_snp.services.cascade)
-		"*/5 * * * *": ["cpts_snp.services.cascade.run"],
+		# the slot cascade: reserved slots still free open to partners, then alert (cpts_snp.services.cascade);
+		# reminders of appointments, each sent once (cpts_snp.services.reminders)
+		"*/5 * * * *": ["cpts_snp.services.cascade.run", "cpts_snp.services.reminders.send_due"],
 	},
 }
 
-after_install = "cpts_snp.setup.install.after_install"
+after_install = [
+	"cpts_snp.setup.install.after_install",
+	# the Email Templates « SNP - … », created when missing, never overwritten (cpts_snp.services.notifications)
+	"cpts_snp.services.notifications.ensure_email_templates",
+]
 after_migrate = [
 	"cpts_snp.setup.install.after_migrate",
+	"cpts_snp.services.notifications.ensure_email_templates",
 	# the Social Login Key « Pro Santé Connect », created disabled when missing (cpts_snp.integrations.psc)
 	"cpts_snp.integrations.psc.ensure_social_login_key",
 ]

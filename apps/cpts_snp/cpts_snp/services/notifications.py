@@ -222,16 +222,17 @@ def send_email(
 	reference_doctype: str,
 	reference_name: str,
 	attachments: list | None = None,
-) -> None:
-	"""Queue an email (never fails the caller's change for want of an outgoing email account)."""
+) -> bool:
+	"""Queue an email (never fails the caller's change for want of an outgoing email account); True when
+	queued."""
 	recipients = [r for r in recipients if r]
 	if not recipients:
-		return
+		return False
 	account = EmailAccount.find_outgoing()
 	if not account:
 		# A site without outgoing email still books: the message is only logged.
 		frappe.logger("cpts_snp").info(f"no outgoing email account: not sent to {recipients}: {subject}")
-		return
+		return False
 	frappe.sendmail(
 		# Frappe's stand-in account of a muted site has no address of its own.
 		sender=account.email_id or f"noreply@{frappe.local.site}",
@@ -242,6 +243,7 @@ def send_email(
 		reference_name=reference_name,
 		attachments=attachments,
 	)
+	return True
 
 
 def _sms(kind: str, booking, context: dict, unique_key: str | None = None) -> None:

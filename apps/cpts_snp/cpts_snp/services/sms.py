@@ -40,6 +40,7 @@ def log_message(
 	kind: str,
 	unique_key: str | None = None,
 	status: str = "Queued",
+	error: str | None = None,
 ):
 	"""Insert the SNP Message Log row (raises frappe.DuplicateEntryError when `unique_key` is taken)."""
 	log = frappe.get_doc(
@@ -52,6 +53,7 @@ def log_message(
 			"message": message,
 			"status": status,
 			"unique_key": unique_key,
+			"error": error,
 			"sent_at": now_datetime() if status == "Sent" else None,
 		}
 	)
