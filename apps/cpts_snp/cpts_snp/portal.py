@@ -25,7 +25,8 @@ def page_context(context, path: str, title: str) -> str:
 	context.show_sidebar = False
 	if frappe.session.user == "Guest":
 		frappe.local.flags.redirect_location = f"/snp/connexion?redirect-to={path}"
-		raise frappe.Redirect
+		# 302: a login redirect is not permanent (a browser keeps a 301)
+		raise frappe.Redirect(302)
 	professional = current_professional()
 	context.professional = frappe.get_doc("SNP Professional", professional)
 	context.nav = [{"route": route, "label": label, "active": route == path} for route, label in navigation()]

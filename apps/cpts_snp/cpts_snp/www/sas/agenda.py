@@ -25,7 +25,8 @@ def get_context(context):
 		frappe.local.flags.redirect_location = "/login?redirect-to=" + quote(
 			frappe.request.full_path, safe=""
 		)
-		raise frappe.Redirect
+		# 302: a login redirect is not permanent (a browser keeps a 301)
+		raise frappe.Redirect(302)
 	try:
 		who = sas_booking.caller(origin)
 		context.doctor = sas_booking.professional_of_page(professional)

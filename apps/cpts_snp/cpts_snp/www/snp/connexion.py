@@ -23,7 +23,8 @@ def get_context(context):
 		target = DEFAULT_TARGET
 	if frappe.session.user != "Guest":
 		frappe.local.flags.redirect_location = target
-		raise frappe.Redirect
+		# 302: a login redirect is not permanent (a browser keeps a 301)
+		raise frappe.Redirect(302)
 	# Frappe's login context: enabled social logins (with their authorize URLs back to `target`), whether the
 	# password login is disabled, the login label
 	frappe.form_dict["redirect-to"] = target
