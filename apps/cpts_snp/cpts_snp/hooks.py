@@ -84,6 +84,8 @@ fixtures = [
 			]
 		],
 	},
+	# the coordination's right to Frappe's Data Import (cpts_snp.services.imports)
+	{"dt": "Custom DocPerm", "filters": [["parent", "in", ["Data Import", "Data Import Log"]]]},
 ]
 
 # Doctors' portal: pretty French routes for pages whose files cannot hold a hyphen.
@@ -143,6 +145,8 @@ doc_events["SNP Slot"] |= {
 	"after_insert": "cpts_snp.services.callbacks.slot_changed",
 	"on_update": "cpts_snp.services.callbacks.slot_changed",
 }
+# Data Import of the app's records: only a doctype the user may import (cpts_snp.services.imports)
+doc_events["Data Import"] = {"validate": "cpts_snp.services.imports.check_import_permission"}
 doc_events["SNP Booking"] |= {
 	"after_insert": "cpts_snp.services.sas_feedback.booking_inserted",
 	"on_update": "cpts_snp.services.sas_feedback.booking_updated",

@@ -65,7 +65,11 @@ SERVER_OWNED = {
 	),
 	"SNP Absence": (("professional", "professional_name", "cancelled_slots"), SERVER_ONLY),
 	"SNP Availability Template": (("professional", "professional_name"), COORDINATION),
-	"SNP Professional": (("user",), COORDINATION),
+	# the RPPS directory check (cpts_snp.services.directory) is the directory's: recomputed, never typed
+	"SNP Professional": (
+		("user", "directory_status", "directory_checked_on", "directory_mismatch"),
+		COORDINATION,
+	),
 	"SNP Intern": (("professional", "user", "supervisors"), COORDINATION),
 	"SNP Debrief": (("booking", "intern", "intern_name", "consultation_at"), SERVER_ONLY),
 	"SNP Supervision Shift": (("supervisor", "supervisor_name"), COORDINATION),

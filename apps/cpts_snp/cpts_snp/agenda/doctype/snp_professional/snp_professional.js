@@ -1,5 +1,14 @@
 frappe.ui.form.on("SNP Professional", {
 	refresh(frm) {
+		if (frappe.user.has_role("Coordinateur CPTS") || frappe.user.has_role("System Manager")) {
+			frm.add_custom_button(__("Look up in the RPPS directory"), () => cpts_lookup_in_directory(frm));
+		}
+		if (["Absent", "Mismatch"].includes(frm.doc.directory_status)) {
+			frm.dashboard.set_headline_alert(
+				__("This professional does not match the RPPS directory: see « Differences with the directory »."),
+				"red"
+			);
+		}
 		if (frm.is_new() || !frm.doc.pending_iban) return;
 		const finance = frappe.user.has_role("Comptable CPTS") || frappe.user.has_role("Trésorier CPTS");
 		frm.dashboard.set_headline_alert(
@@ -40,3 +49,33 @@ frappe.ui.form.on("SNP Professional", {
 		);
 	},
 });
+
+// « Rechercher dans l'annuaire RPPS »: the names and profession of the imported directory for the RPPS number typed
+function cpts_lookup_in_directory(frm) {
+	const lookup = (rpps) =>
+		frappe
+			.call({
+				method: "cpts_snp.agenda.doctype.snp_professional.snp_professional.lookup_in_directory",
+				args: { rpps },
+				freeze: true,
+			})
+			.then(({ message: found }) => {
+				if (!found) return;
+				const values = { rpps: found.rpps, last_name: found.last_name, first_name: found.first_name };
+				if (found.profession) values.profession = found.profession;
+				frm.set_value(values);
+				frappe.show_alert({
+					message: __("Found in the RPPS directory: {0} {1}", [
+						frappe.utils.escape_html(found.first_name),
+						frappe.utils.escape_html(found.last_name),
+					]),
+					indicator: "green",
+				});
+			});
+	if (frm.doc.rpps) return lookup(frm.doc.rpps);
+	frappe.prompt(
+		{ fieldname: "rpps", fieldtype: "Data", label: __("RPPS number"), reqd: 1 },
+		({ rpps }) => lookup(rpps),
+		__("Look up in the RPPS directory")
+	);
+}

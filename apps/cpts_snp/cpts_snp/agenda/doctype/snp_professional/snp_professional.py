@@ -14,7 +14,7 @@ from cpts_snp.rules.identifiers import (
 	normalise_iban,
 	normalise_phone,
 )
-from cpts_snp.services import bank_details
+from cpts_snp.services import bank_details, directory
 from cpts_snp.services.naming import set_name
 from cpts_snp.services.text import checked_phone, clean_name_fields
 
@@ -38,6 +38,7 @@ class SNPProfessional(Document):
 		clean_name_fields(self, "last_name", "first_name")
 		self.set_full_name()
 		self.validate_rpps()
+		directory.keep_check_fields(self)
 		self.phone = checked_phone(self.phone)
 		self.validate_bank_details()
 		bank_details.route(self)
@@ -140,3 +141,10 @@ def confirm_bank_details(professional: str) -> None:
 def reject_bank_details(professional: str, reason: str) -> None:
 	"""« Refuser les nouvelles coordonnées bancaires » (accountant or treasurer), with a reason."""
 	bank_details.reject(professional, reason)
+
+
+@frappe.whitelist()
+@endpoint
+def lookup_in_directory(rpps: str) -> dict:
+	"""« Look up in the RPPS directory » (coordination): the directory's names and profession for an RPPS."""
+	return directory.lookup(rpps)
