@@ -11,9 +11,9 @@ from frappe.utils import add_days, get_datetime, getdate, now_datetime, today
 from frappe.utils.password import update_password
 
 from cpts_snp.demo import places
+from cpts_snp.desks import home_workspace
 from cpts_snp.services.onboarding import activate
 from cpts_snp.services.telesecretariat import book_and_log_call
-from cpts_snp.setup.install import HOME_WORKSPACE
 
 DEMO_PASSWORD = "demo-cpts-2026"
 
@@ -112,7 +112,7 @@ def ensure_user(email, first_name, last_name, roles, desk_user):
 		user.add_roles(*roles)
 		update_password(email, DEMO_PASSWORD)
 	if desk_user:
-		frappe.db.set_value("User", email, "default_workspace", HOME_WORKSPACE, update_modified=False)
+		frappe.db.set_value("User", email, "default_workspace", home_workspace(roles), update_modified=False)
 
 
 def ensure_professional(last_name, first_name, rpps, profession, sector, user):
