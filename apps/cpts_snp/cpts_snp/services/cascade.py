@@ -41,49 +41,65 @@ def partner_visible_sql(alias: str = "") -> str:
 	return f"({column} IS NULL OR {column} != '{RESERVED}')"
 
 
-def run(now=None) -> dict:
+def run(now=None, commit: bool = True) -> dict:
 	"""Scheduled job (every 5 minutes): open the reserved slots still free at T-open_hours, alert at
-	T-alert_hours. Returns the counts (for the tests and the logs)."""
+	T-alert_hours. Each slot is changed by its primary key, with its conditions checked again, in its own
+	transaction when `commit` (the job): the job never holds more than one slot's lock, so it cannot block the
+	bookings nor deadlock with them. Returns the counts (for the tests and the logs)."""
 	now = get_datetime(now) if now else now_datetime()
-	return {"opened": open_reserved_slots(now), "alerted": alert_still_free_slots(now)}
+	return {"opened": open_reserved_slots(now, commit), "alerted": alert_still_free_slots(now, commit)}
 
 
-def open_reserved_slots(now) -> int:
-	"""One set-based UPDATE, idempotent (a slot opened is no longer reserved)."""
-	frappe.db.sql(
-		"""UPDATE `tabSNP Slot` SET `reserved_for` = %(open)s, `opened_to_partners_at` = %(now)s,
-			`modified` = %(now)s
-		WHERE `reserved_for` = %(reserved)s AND `status` = 'Available'
-			AND `starts_at` > %(now)s AND `starts_at` <= %(until)s""",
-		{"open": OPEN, "reserved": RESERVED, "now": now, "until": now + timedelta(hours=open_hours())},
-	)
-	return frappe.db._cursor.rowcount
-
-
-def alert_still_free_slots(now) -> int:
-	"""Tell the doctor and the coordination that a slot of the cascade (reserved, or opened by it) is still free
-	`alert_hours` before it starts. Once per slot: the marker is set by a conditional UPDATE, and only the
-	run that set it sends the message (in the same transaction)."""
-	candidates = frappe.db.sql(
-		"""SELECT `name`, `professional`, `professional_name`, `starts_at` FROM `tabSNP Slot`
-		WHERE `status` = 'Available' AND `still_free_alert_at` IS NULL
-			AND (`reserved_for` = %(reserved)s OR `opened_to_partners_at` IS NOT NULL)
-			AND `starts_at` > %(now)s AND `starts_at` <= %(until)s
+def _candidates(condition: str, hours: int, now) -> list:
+	"""The free slots starting in (now, now + hours] that meet `condition` (a plain read: no lock)."""
+	return frappe.db.sql(
+		f"""SELECT `name`, `professional`, `professional_name`, `starts_at` FROM `tabSNP Slot`
+		WHERE `status` = 'Available' AND `starts_at` > %(now)s AND `starts_at` <= %(until)s AND {condition}
 		ORDER BY `starts_at`""",
-		{"reserved": RESERVED, "now": now, "until": now + timedelta(hours=alert_hours())},
+		{"reserved": RESERVED, "now": now, "until": now + timedelta(hours=hours)},
 		as_dict=True,
 	)
+
+
+def _claim(update: str, values: tuple) -> bool:
+	"""Run one conditional UPDATE of one slot; True when this run changed it (another run, or a booking, may
+	have changed it since it was read)."""
+	frappe.db.sql(update, values)
+	return frappe.db._cursor.rowcount == 1
+
+
+def open_reserved_slots(now, commit: bool = True) -> int:
+	"""Open to partners the reserved slots still free `open_hours` before they start (idempotent: an opened
+	slot is no longer reserved)."""
+	opened = 0
+	for slot in _candidates("`reserved_for` = %(reserved)s", open_hours(), now):
+		if _claim(
+			"""UPDATE `tabSNP Slot` SET `reserved_for` = %s, `opened_to_partners_at` = %s
+			WHERE `name` = %s AND `reserved_for` = %s AND `status` = 'Available'""",
+			(OPEN, now, slot.name, RESERVED),
+		):
+			opened += 1
+		if commit:
+			frappe.db.commit()
+	return opened
+
+
+def alert_still_free_slots(now, commit: bool = True) -> int:
+	"""Tell the doctor and the coordination that a slot of the cascade (reserved, or opened by it) is still free
+	`alert_hours` before it starts. Once per slot: the marker is set by a conditional UPDATE, and only the
+	run that set it queues the message, in the same transaction."""
 	sent = 0
-	for slot in candidates:
-		frappe.db.sql(
+	condition = "`still_free_alert_at` IS NULL AND (`reserved_for` = %(reserved)s OR `opened_to_partners_at` IS NOT NULL)"
+	for slot in _candidates(condition, alert_hours(), now):
+		if _claim(
 			"""UPDATE `tabSNP Slot` SET `still_free_alert_at` = %s
 			WHERE `name` = %s AND `still_free_alert_at` IS NULL AND `status` = 'Available'""",
 			(now, slot.name),
-		)
-		if frappe.db._cursor.rowcount != 1:
-			continue  # another run took it
-		_send_still_free(slot)
-		sent += 1
+		):
+			_send_still_free(slot)
+			sent += 1
+		if commit:
+			frappe.db.commit()
 	return sent
 
 
