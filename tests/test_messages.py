@@ -43,7 +43,7 @@ def queued(booking) -> list[dict]:
 		texts = [
 			part.get_content()
 			for part in parsed.walk()
-			if part.get_content_type() in ("text/html", "text/plain")
+			if part.get_content_type() == "text/html"
 		]
 		mails.append(
 			{
@@ -112,14 +112,18 @@ def test_every_message_kind_renders_in_french_with_the_booking_data_and_without_
 		period="janvier 2027",
 		amount="150,00 €",
 		paid_on="05/02/2027",
+		from_professional_name="Dr Anne Leduc",
+		to_professional_name="Dr Marc Petit",
+		accepted=True,
 	)
 	subject, text = notifications.render_email(kind, context)
 	rendered = subject + text
 	assert "{{" not in rendered and "{%" not in rendered
 	assert REASON not in rendered and CANCELLATION not in rendered
 	if kind != "statement":
-		assert "Louise Durand" in rendered or booking.professional_name in rendered
 		assert f"{next_weekday(2):%d/%m/%Y} à 09:30" in rendered
+	if not kind.startswith(("statement", "swap_")):
+		assert "Louise Durand" in rendered or booking.professional_name in rendered
 	assert any(word in rendered for word in (" le ", " votre ", " du ", " est "))
 	if kind in notifications.SMS_FIELDS:
 		text_message = notifications.render_sms(kind, context)
@@ -240,3 +244,36 @@ def test_a_gateway_that_does_not_answer_fails_after_the_timeout_instead_of_hangi
 		assert time.monotonic() - started < 3
 	log.reload()
 	assert "Timeout" in log.error and not log.http_status
+
+
+def test_a_permanence_swap_tells_the_colleague_asked_then_the_doctor_who_asked_without_the_reason():
+	from cpts_snp.interns.factories import make_permanence
+	from cpts_snp.tests.factories import future_start
+	from frappe.model.workflow import apply_workflow
+
+	asking = make_professional(email="dr.demande@cpts-test.fr", first_name="Anne", last_name="Leduc")
+	asked = make_professional(email="dr.remplace@cpts-test.fr", first_name="Marc", last_name="Petit")
+	start = future_start(days=12, hour=18)
+	permanence = make_permanence(asking.name, start, start.replace(hour=19))
+	swap = frappe.get_doc(
+		{
+			"doctype": "SNP Permanence Swap",
+			"permanence": permanence.name,
+			"to_professional": asked.name,
+			"reason": "Raison familiale confidentielle",
+		}
+	).insert()
+	apply_workflow(swap, "Accept")
+
+	mails = {
+		next(iter(mail["to"])): mail
+		for mail in queued(frappe._dict(name=swap.name))  # Email Queue rows of the swap
+	}
+	when = f"{start:%d/%m/%Y} à 18:00"
+	request, answer = mails["dr.remplace@cpts-test.fr"], mails["dr.demande@cpts-test.fr"]
+	assert (
+		"Anne Leduc vous demande de prendre sa permanence" in request["text"] and when in request["subject"]
+	)
+	assert answer["subject"] == f"Échange de la permanence du {when} : accepté"
+	assert "Marc Petit prend votre permanence" in answer["text"]
+	assert not any("Raison familiale" in mail["text"] for mail in mails.values())

@@ -64,6 +64,12 @@ SERVER_OWNED = {
 		COORDINATION,
 	),
 	"SNP Absence": (("professional", "professional_name", "cancelled_slots"), SERVER_ONLY),
+	# what was sent about a booking, and what the gateway answered (cpts_snp.services.sms): the app's record
+	"SNP Message Log": (
+		("booking", "kind", "channel", "recipient", "message", "status", "unique_key", "sent_at")
+		+ ("http_status", "answer", "error"),
+		SERVER_ONLY,
+	),
 	"SNP Availability Template": (("professional", "professional_name"), COORDINATION),
 	# the RPPS directory check (cpts_snp.services.directory) is the directory's: recomputed, never typed
 	"SNP Professional": (

@@ -101,6 +101,21 @@ MESSAGES = {
 		"<p>Veuillez trouver ci-joint votre relevé : {{ amount }} virés le {{ paid_on }}.</p>"
 		"<p>{{ cpts_name }}</p>",
 	),
+	"swap_requested": (
+		"SNP - Échange de permanence (demande)",
+		"Demande d'échange de la permanence du {{ when }}",
+		"<p>Bonjour {{ to_professional_name }},</p>"
+		"<p>{{ from_professional_name }} vous demande de prendre sa permanence de téléconsultation du "
+		"{{ when }}. Vous pouvez accepter ou refuser depuis votre espace médecin.</p><p>{{ cpts_name }}</p>",
+	),
+	"swap_answered": (
+		"SNP - Échange de permanence (réponse)",
+		"Échange de la permanence du {{ when }} : {% if accepted %}accepté{% else %}refusé{% endif %}",
+		"<p>Bonjour {{ from_professional_name }},</p>"
+		"<p>{% if accepted %}{{ to_professional_name }} prend votre permanence de téléconsultation du "
+		"{{ when }}.{% else %}{{ to_professional_name }} ne peut pas prendre votre permanence de "
+		"téléconsultation du {{ when }} : elle reste à votre charge.{% endif %}</p><p>{{ cpts_name }}</p>",
+	),
 }
 
 # kind: SNP Settings field holding the SMS text (Jinja, French default in the field's default)
@@ -314,3 +329,38 @@ def booking_hit_by_absence(booking, absence) -> None:
 	)
 	_patient_messages("absence_patient", booking, context)
 	_email("absence_telesecretariat", [_telesecretariat_email()], context, booking)
+
+
+def _full_name(professional: str) -> str:
+	return frappe.db.get_value("SNP Professional", professional, "full_name") or professional
+
+
+def _swap_context(swap) -> dict:
+	return message_context(
+		permanence=swap.permanence,
+		when=_when(
+			swap.permanence_start or frappe.db.get_value("SNP Permanence", swap.permanence, "starts_at")
+		),
+		from_professional_name=swap.from_professional_name or _full_name(swap.from_professional),
+		to_professional_name=swap.to_professional_name or _full_name(swap.to_professional),
+		accepted=swap.status == "Accepted",
+	)
+
+
+def _swap_email(kind: str, swap, professional: str) -> None:
+	recipient = frappe.db.get_value("SNP Professional", professional, "email")
+	if not recipient:
+		return
+	subject, message = render_email(kind, _swap_context(swap))
+	send_email([recipient], subject, message, "SNP Permanence Swap", swap.name)
+
+
+def swap_requested(swap) -> None:
+	"""A doctor asks a colleague to take his permanence: the colleague is told (not the request's reason)."""
+	_swap_email("swap_requested", swap, swap.to_professional)
+
+
+def swap_answered(swap) -> None:
+	"""The colleague accepted or refused: the doctor who asked is told."""
+	if swap.status in ("Accepted", "Refused") and swap.has_value_changed("status"):
+		_swap_email("swap_answered", swap, swap.from_professional)

@@ -5,7 +5,7 @@ from frappe import _
 from frappe.utils import format_date, getdate
 
 from cpts_snp.exports import accounting, sepa
-from cpts_snp.services.notifications import send_email
+from cpts_snp.services import notifications
 from cpts_snp.services.settings import get_settings
 
 STATEMENT_FORMAT = "Relevé d'indemnités SNP"
@@ -90,12 +90,19 @@ def send_statements(run_name: str) -> None:
 		email = frappe.db.get_value("SNP Professional", payment.professional, "email")
 		if not email:
 			continue
-		send_email(
-			[email],
-			_("Your SNP indemnity statement: {0}").format(_label(run)),
-			_("Please find attached your statement: {0} transferred on {1}.").format(
-				frappe.utils.fmt_money(payment.amount, currency="EUR"), format_date(run.paid_on, "dd/MM/yyyy")
+		subject, message = notifications.render_email(
+			"statement",
+			notifications.message_context(
+				professional_name=payment.professional_name,
+				period=_label(run),
+				amount=frappe.utils.fmt_money(payment.amount, currency="EUR"),
+				paid_on=format_date(run.paid_on, "dd/MM/yyyy"),
 			),
+		)
+		notifications.send_email(
+			[email],
+			subject,
+			message,
 			"SNP Indemnity Payment",
 			payment.name,
 			attachments=[
