@@ -147,6 +147,8 @@ doc_events["SNP Slot"] |= {
 }
 # Data Import of the app's records: only a doctype the user may import (cpts_snp.services.imports)
 doc_events["Data Import"] = {"validate": "cpts_snp.services.imports.check_import_permission"}
+# The lists of choices and status colours, from their one definition, for the desk's JavaScript (cpts_snp.choices)
+extend_bootinfo = ["cpts_snp.choices.boot"]
 # A desk for each role: a User's landing workspace and sidebar modules follow his roles (cpts_snp.desks)
 doc_events.setdefault("User", {})["validate"] = "cpts_snp.desks.apply_role_desk"
 doc_events["SNP Booking"] |= {

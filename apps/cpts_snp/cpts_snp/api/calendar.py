@@ -3,14 +3,7 @@
 import frappe
 
 from cpts_snp.api import endpoint, json_argument
-
-STATUS_COLOURS = {
-	"Available": "#2f9e44",
-	"Booked": "#1c7ed6",
-	"Honoured": "#868e96",
-	"No-show": "#f08c00",
-	"Cancelled": "#e03131",
-}
+from cpts_snp.choices import hex_colour
 
 
 @frappe.whitelist()
@@ -27,6 +20,6 @@ def get_slot_events(start, end, filters=None, doctype=None, field_map=None, fiel
 		limit_page_length=0,
 	)
 	for event in events:
-		event.color = STATUS_COLOURS.get(event.status, "#868e96")
+		event.color = hex_colour("SNP Slot", "status", event.status)
 		event.title = f"{event.professional_name} · {event.sector or ''}".strip(" ·")
 	return events

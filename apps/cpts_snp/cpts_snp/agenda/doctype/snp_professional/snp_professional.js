@@ -3,7 +3,7 @@ frappe.ui.form.on("SNP Professional", {
 		if (frappe.user.has_role("Coordinateur CPTS") || frappe.user.has_role("System Manager")) {
 			frm.add_custom_button(__("Look up in the RPPS directory"), () => cpts_lookup_in_directory(frm));
 		}
-		if (["Absent", "Mismatch"].includes(frm.doc.directory_status)) {
+		if (frappe.boot.cpts_snp_choices.lists.directory_flagged.includes(frm.doc.directory_status)) {
 			frm.dashboard.set_headline_alert(
 				__("This professional does not match the RPPS directory: see « Differences with the directory »."),
 				"red"

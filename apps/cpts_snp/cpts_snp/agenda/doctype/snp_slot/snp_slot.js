@@ -22,13 +22,8 @@ function cpts_snp_book_slot_dialog(frm) {
 				fieldname: "channel",
 				fieldtype: "Select",
 				label: __("Channel"),
-				options: [
-					{ value: "Telesecretariat", label: __("Telesecretariat") },
-					{ value: "SAS", label: __("SAS") },
-					{ value: "Emergency department", label: __("Emergency department") },
-					{ value: "Doctor", label: __("Doctor") },
-					{ value: "Other", label: __("Other") },
-				],
+				// the app's one definition of the channels (cpts_snp.choices, in the desk's boot)
+				options: frappe.boot.cpts_snp_choices.options["SNP Booking"].channel.map((value) => ({ value, label: __(value) })),
 				default: "Telesecretariat",
 			},
 			{ fieldname: "section_reason", fieldtype: "Section Break" },

@@ -1,13 +1,8 @@
 frappe.listview_settings["SNP Slot"] = {
 	add_fields: ["status"],
 	get_indicator(doc) {
-		const colors = {
-			Available: "green",
-			Booked: "blue",
-			Honoured: "darkgrey",
-			"No-show": "orange",
-			Cancelled: "red",
-		};
-		return [__(doc.status), colors[doc.status] || "grey", "status,=," + doc.status];
+		// colours: the app's one definition (cpts_snp.choices, in the desk's boot)
+		const colour = frappe.boot.cpts_snp_choices.colours["SNP Slot"].status[doc.status];
+		return [__(doc.status), colour || "gray", "status,=," + doc.status];
 	},
 };

@@ -8,9 +8,8 @@ frappe.query_reports["Ecarts annuaire RPPS"] = {
 			fieldtype: "Select",
 			options: [
 				{ value: "", label: __("Absent or different") },
-				{ value: "Absent", label: __("Absent") },
-				{ value: "Mismatch", label: __("Mismatch") },
-				{ value: "Not checked", label: __("Not checked") },
+				// the statuses: the app's one definition (cpts_snp.choices, in the desk's boot)
+				...frappe.boot.cpts_snp_choices.lists.directory_report_statuses.map((value) => ({ value, label: __(value) })),
 			],
 		},
 	],

@@ -2,7 +2,7 @@ frappe.ui.form.on("SNP Payment Run", {
 	refresh(frm) {
 		if (frm.is_new()) return;
 		cpts_snp_watch_run(frm);
-		if (frm.doc.docstatus === 0 && ["Draft", "Computed", "Failed"].includes(frm.doc.status) && frm.perm[0]?.create) {
+		if (frm.doc.docstatus === 0 && frappe.boot.cpts_snp_choices.lists.computable_run_statuses.includes(frm.doc.status) && frm.perm[0]?.create) {
 			frm.add_custom_button(frm.doc.status === "Draft" ? __("Compute") : __("Compute again"), () =>
 				frappe
 					.call({

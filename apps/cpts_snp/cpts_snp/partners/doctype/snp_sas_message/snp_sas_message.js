@@ -14,7 +14,7 @@ frappe.ui.form.on("SNP SAS Message", {
 					if (r.message) {
 						frappe.show_alert({
 							message: __("Message status: {0}", [__(r.message.status)]),
-							indicator: r.message.status === "Sent" ? "green" : "orange",
+							indicator: frappe.boot.cpts_snp_choices.colours["SNP SAS Message"].status[r.message.status],
 						});
 					}
 					frm.reload_doc();

@@ -1,7 +1,8 @@
 frappe.listview_settings["SNP SAS Message"] = {
 	add_fields: ["status"],
 	get_indicator(doc) {
-		const colors = { Pending: "orange", Sent: "green", Failed: "red", "Given up": "darkgrey" };
-		return [__(doc.status), colors[doc.status] || "grey", "status,=," + doc.status];
+		// colours: the app's one definition (cpts_snp.choices, in the desk's boot)
+		const colour = frappe.boot.cpts_snp_choices.colours["SNP SAS Message"].status[doc.status];
+		return [__(doc.status), colour || "gray", "status,=," + doc.status];
 	},
 };

@@ -20,15 +20,10 @@ frappe.query_reports["Activite des partenaires"] = {
 			fieldname: "partner_type",
 			label: __("Partner type"),
 			fieldtype: "Select",
+			// the partner types: the app's one definition (cpts_snp.choices, in the desk's boot)
 			options: [
 				"",
-				{ value: "SAS / SAMU", label: __("SAS / SAMU") },
-				{ value: "Emergency department", label: __("Emergency department") },
-				{ value: "Hospital", label: __("Hospital") },
-				{ value: "Pharmacy", label: __("Pharmacy") },
-				{ value: "Nurse", label: __("Nurse") },
-				{ value: "MAIA / CLIC / CCAS", label: __("MAIA / CLIC / CCAS") },
-				{ value: "Other", label: __("Other") },
+				...frappe.boot.cpts_snp_choices.options["SNP Partner"].partner_type.map((value) => ({ value, label: __(value) })),
 			],
 		},
 	],

@@ -13,31 +13,9 @@ frappe.pages["snp-desk"].on_page_show = function (wrapper) {
 	wrapper.snp_desk && wrapper.snp_desk.refresh();
 };
 
-const SNP_DISTANCE_LABELS = {
-	0: () => __("Same sector"),
-	1: () => __("Neighbouring sector"),
-	2: () => __("Other sector"),
-};
-
-const SNP_CALLER_TYPES = ["Patient", "Pharmacist", "Nurse", "SAS", "Emergency department", "Other"];
-const SNP_OUTCOMES_WITHOUT_BOOKING = [
-	"Advice given",
-	"Referred to the 15",
-	"Referred to PDSA",
-	"Referred to the emergency department",
-	"No slot available",
-];
-const SNP_REASON_CATEGORIES = [
-	"",
-	"Fever or infection",
-	"Pain",
-	"Minor injury",
-	"Skin",
-	"Ear, nose and throat",
-	"Urinary problem",
-	"Prescription",
-	"Other",
-];
+// Lists of choices and colours: the app's one definition (cpts_snp.choices), served in the desk's boot.
+const snp_choices = () => frappe.boot.cpts_snp_choices;
+const snp_call_options = (fieldname) => snp_choices().options["SNP Call"][fieldname];
 
 function snp_when(datetime) {
 	// "mercredi 25 nov., 14:00" in the user's language
@@ -292,7 +270,9 @@ class CptsSnpDesk {
 			const distance =
 				slot.distance === null || slot.distance === undefined
 					? ""
-					: `<span class="indicator-pill ${slot.distance === 0 ? "green" : slot.distance === 1 ? "blue" : "gray"}">${SNP_DISTANCE_LABELS[slot.distance]()}</span>`;
+					: `<span class="indicator-pill ${snp_choices().lists.slot_distances[slot.distance].colour}">${__(
+							snp_choices().lists.slot_distances[slot.distance].label
+					  )}</span>`;
 			return `<tr>
 				<td class="font-weight-bold">${snp_when(slot.starts_at)}</td>
 				<td>${snp_html(slot.professional_name)}</td>
@@ -312,12 +292,12 @@ class CptsSnpDesk {
 
 	call_fields() {
 		return [
-			{ fieldname: "caller_type", fieldtype: "Select", label: __("Caller"), options: snp_options(SNP_CALLER_TYPES), default: "Patient", reqd: 1 },
+			{ fieldname: "caller_type", fieldtype: "Select", label: __("Caller"), options: snp_options(snp_call_options("caller_type")), default: "Patient", reqd: 1 },
 			{ fieldname: "caller_name", fieldtype: "Data", label: __("Caller name") },
-			{ fieldname: "reason_category", fieldtype: "Select", label: __("Reason category"), options: snp_options(SNP_REASON_CATEGORIES) },
+			{ fieldname: "reason_category", fieldtype: "Select", label: __("Reason category"), options: snp_options(snp_call_options("reason_category")) },
 			{ fieldname: "column_break_call", fieldtype: "Column Break" },
 			{ fieldname: "has_gp", fieldtype: "Check", label: __("The patient has a médecin traitant") },
-			{ fieldname: "gp_available", fieldtype: "Select", label: __("Is the médecin traitant available?"), options: snp_options(["", "Yes", "No", "Unknown"]), depends_on: "has_gp" },
+			{ fieldname: "gp_available", fieldtype: "Select", label: __("Is the médecin traitant available?"), options: snp_options(snp_call_options("gp_available")), depends_on: "has_gp" },
 		];
 	}
 
@@ -402,7 +382,7 @@ class CptsSnpDesk {
 			fields: [
 				...this.call_fields(),
 				{ fieldname: "section_outcome", fieldtype: "Section Break" },
-				{ fieldname: "outcome", fieldtype: "Select", label: __("Outcome"), options: snp_options(SNP_OUTCOMES_WITHOUT_BOOKING), reqd: 1, default: this.slots && this.slots.length ? "Advice given" : "No slot available" },
+				{ fieldname: "outcome", fieldtype: "Select", label: __("Outcome"), options: snp_options(snp_choices().lists.call_outcomes_without_booking), reqd: 1, default: this.slots && this.slots.length ? "Advice given" : "No slot available" },
 				{ fieldname: "notes", fieldtype: "Small Text", label: __("Notes") },
 			],
 			primary_action_label: __("Log the call"),
