@@ -40,11 +40,7 @@ def queued(booking) -> list[dict]:
 		order_by="creation",
 	):
 		parsed = email.message_from_string(row.message, policy=email.policy.default)
-		texts = [
-			part.get_content()
-			for part in parsed.walk()
-			if part.get_content_type() == "text/html"
-		]
+		texts = [part.get_content() for part in parsed.walk() if part.get_content_type() == "text/html"]
 		mails.append(
 			{
 				"to": set(

@@ -10,7 +10,7 @@ import frappe
 import pytest
 from cpts_snp.rules.reminders import reminder_due_at
 from cpts_snp.services import reminders, sms
-from cpts_snp.services.booking import book_slot
+from cpts_snp.services.booking import book_slot, move_booking
 from cpts_snp.tests.factories import PATIENT, make_professional, make_slot, next_weekday
 from cpts_snp.tests.sms_gateway import sms_gateway, snp_settings
 
@@ -102,7 +102,7 @@ def test_a_moved_booking_is_reminded_again_for_its_new_time(doctor):
 	booking = booked(doctor, day, 10)
 	reminders.remind(booking.name)
 	later = datetime.combine(day + timedelta(days=2), time(11))
-	frappe.db.set_value("SNP Booking", booking.name, "slot_start", later)
+	move_booking(booking.name, make_slot(doctor, later).name)
 	assert booking.name in reminders.due_bookings(
 		datetime.combine(later.date() - timedelta(days=1), time(18))
 	)
