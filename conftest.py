@@ -148,6 +148,11 @@ class Committed:
 		frappe.db.rollback()
 		frappe.set_user("Administrator")
 		for professional in self.professionals:
+			# the patients their bookings made (cpts_snp.services.patients) and their call-back requests
+			patients = [p for p in frappe.get_all("SNP Booking", {"professional": professional}, pluck="patient") if p]
+			if patients:
+				frappe.db.delete("SNP Callback", {"patient": ["in", patients]})
+				frappe.db.delete("SNP Patient", {"name": ["in", patients]})
 			frappe.db.delete("SNP Booking", {"professional": professional})
 			frappe.db.delete("SNP Slot", {"professional": professional})
 			frappe.db.delete("SNP Professional Sector", {"parenttype": "SNP Professional", "parent": professional})
