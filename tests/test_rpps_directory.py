@@ -44,8 +44,7 @@ def sample_import():
 	name = directory.import_path(str(SAMPLE))
 	yield name
 	_remove_directory()
-	directory.check_professionals()
-	frappe.db.commit()
+	directory.check_professionals(commit=True)
 
 
 def entries_of_import(name):

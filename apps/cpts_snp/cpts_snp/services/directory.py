@@ -40,6 +40,7 @@ class InvalidDirectoryFileError(frappe.ValidationError):
 
 
 BATCH_SIZE = 5000
+CHECK_BATCH = 200
 ENTRY_FIELDS = (
 	"rpps",
 	"last_name",
@@ -155,7 +156,7 @@ def run_import(directory_import: str, path: str | None = None) -> None:
 		)
 		frappe.db.commit()  # from here on, this import is the directory
 		delete_entries(other_than=doc.name)
-		checked, flagged = check_professionals()
+		checked, flagged = check_professionals(commit=True)
 		doc.db_set({"professionals_checked": checked, "professionals_flagged": flagged})
 		frappe.db.commit()
 	except Exception as error:
@@ -296,24 +297,41 @@ def check(professional) -> None:
 	professional.update(check_result(values, entries_of([values["rpps"]]) if current else {}, bool(current)))
 
 
-def check_professionals(names: list[str] | None = None) -> tuple[int, int]:
+def check_professionals(names: list[str] | None = None, commit: bool = False) -> tuple[int, int]:
 	"""Check every professional (or those named) against the current directory (after an import): one query
-	for the directory, one update per professional (its modification date unchanged). Returns (checked,
-	flagged)."""
+	for the directory, an update of the professionals whose result changed and one of the check date of the
+	others (their modification date unchanged); with `commit`, committed every CHECK_BATCH professionals so
+	that no row stays locked long. Returns (checked, flagged)."""
 	current = current_import()
 	professionals = frappe.get_all(
 		"SNP Professional",
 		filters={"name": ["in", names]} if names is not None else None,
-		fields=["name", *IDENTITY_FIELDS],
+		fields=["name", *IDENTITY_FIELDS, "directory_status", "directory_mismatch"],
+		order_by="name asc",
 		ignore_permissions=True,
 	)
 	entries = entries_of(p.rpps for p in professionals) if current else {}
 	checked = flagged = 0
-	for professional in professionals:
-		result = check_result(professional, entries, bool(current))
-		checked += result["directory_status"] != NOT_CHECKED
-		flagged += result["directory_status"] in FLAGGED
-		frappe.db.set_value("SNP Professional", professional.name, result, update_modified=False)
+	for start in range(0, len(professionals), CHECK_BATCH):
+		unchanged = []
+		for professional in professionals[start : start + CHECK_BATCH]:
+			result = check_result(professional, entries, bool(current))
+			checked += result["directory_status"] != NOT_CHECKED
+			flagged += result["directory_status"] in FLAGGED
+			if (professional.directory_status, professional.directory_mismatch or None) == (
+				result["directory_status"],
+				result["directory_mismatch"],
+			) and result["directory_checked_on"]:
+				unchanged.append(professional.name)
+				continue
+			frappe.db.set_value("SNP Professional", professional.name, result, update_modified=False)
+		if unchanged:
+			Professional = frappe.qb.DocType("SNP Professional")
+			frappe.qb.update(Professional).set(Professional.directory_checked_on, now_datetime()).where(
+				Professional.name.isin(unchanged)
+			).run()
+		if commit:
+			frappe.db.commit()
 	return checked, flagged
 
 
