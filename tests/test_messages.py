@@ -273,3 +273,16 @@ def test_a_permanence_swap_tells_the_colleague_asked_then_the_doctor_who_asked_w
 	assert answer["subject"] == f"Échange de la permanence du {when} : accepté"
 	assert "Marc Petit prend votre permanence" in answer["text"]
 	assert not any("Raison familiale" in mail["text"] for mail in mails.values())
+
+
+def test_the_coordination_may_edit_the_email_templates_and_a_doctor_may_not():
+	from cpts_snp.tests.factories import make_user
+
+	coordinator = make_user(roles=["Coordinateur CPTS"], desk_user=True)
+	telesecretary = make_user(roles=["Télésecrétaire"], desk_user=True)
+	doctor = make_user(roles=["Médecin SNP"])
+	template = frappe.get_doc("Email Template", "SNP - Rappel patient")
+	assert frappe.has_permission("Email Template", "write", template, user=coordinator)
+	assert not frappe.has_permission("Email Template", "write", template, user=telesecretary)
+	assert not frappe.has_permission("Email Template", "read", template, user=doctor)
+	assert frappe.has_permission("Email Template", "write", template, user="Administrator")

@@ -140,6 +140,25 @@ def ensure_email_templates() -> None:
 		frappe.get_doc(
 			{"doctype": "Email Template", "name": name, "subject": subject, "response": response}
 		).insert(ignore_permissions=True)  # installation step, no user involved
+	ensure_template_permission()
+
+
+TEMPLATE_EDITOR = "Coordinateur CPTS"
+
+
+def ensure_template_permission() -> None:
+	"""The coordination edits the Email Templates (Frappe gives them to the System Manager only): a permission
+	rule « Coordinateur CPTS » read / write on Email Template, added when missing (Frappe's own permission
+	manager then shows and changes it)."""
+	from frappe.permissions import add_permission, update_permission_property
+
+	rule = {"parent": "Email Template", "role": TEMPLATE_EDITOR, "permlevel": 0, "if_owner": 0}
+	if not frappe.db.exists("Role", TEMPLATE_EDITOR) or frappe.db.exists("Custom DocPerm", rule):
+		return
+	add_permission("Email Template", TEMPLATE_EDITOR, 0)
+	for ptype in ("write", "report"):
+		update_permission_property("Email Template", TEMPLATE_EDITOR, 0, ptype, 1, validate=False)
+	frappe.clear_cache(doctype="Email Template")
 
 
 def _when(value) -> str:
