@@ -286,3 +286,10 @@ def test_the_coordination_may_edit_the_email_templates_and_a_doctor_may_not():
 	assert not frappe.has_permission("Email Template", "write", template, user=telesecretary)
 	assert not frappe.has_permission("Email Template", "read", template, user=doctor)
 	assert frappe.has_permission("Email Template", "write", template, user="Administrator")
+
+
+def test_no_sms_is_sent_to_a_landline(doctor):
+	slot = make_slot(doctor.name, datetime.combine(next_weekday(1), clock(15)))
+	with sms_gateway():
+		booking = book_slot(slot.name, {**PATIENT, "patient_phone": "04 75 12 34 56"})
+		assert not frappe.get_all("SNP Message Log", filters={"booking": booking.name, "channel": "SMS"})

@@ -9,6 +9,7 @@ parameters, other parameters (or headers), GET or POST, JSON when a Content-Type
 """
 
 import frappe
+import phonenumbers
 import requests
 from frappe.utils import cint, now_datetime
 
@@ -24,6 +25,18 @@ def gateway_configured() -> bool:
 
 def timeout_seconds() -> int:
 	return cint(get_settings().get("sms_timeout_seconds")) or 10
+
+
+def can_receive_sms(phone: str) -> bool:
+	"""A mobile number (a French landline « 04 … » receives no SMS: none is sent, nor logged)."""
+	try:
+		number = phonenumbers.parse(phone, "FR")
+	except phonenumbers.NumberParseException:
+		return False
+	return phonenumbers.number_type(number) in (
+		phonenumbers.PhoneNumberType.MOBILE,
+		phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+	)
 
 
 def clean_number(phone: str) -> str:
@@ -64,8 +77,8 @@ def log_message(
 
 def queue(phone: str | None, message: str, booking: str | None, kind: str, unique_key: str | None = None):
 	"""Log an SMS to `phone` and send it from the queue once the transaction commits. Returns the log (or None
-	without a phone or a gateway)."""
-	if not phone or not message or not gateway_configured():
+	without a mobile number or a gateway)."""
+	if not phone or not message or not can_receive_sms(phone) or not gateway_configured():
 		return None
 	log = log_message("SMS", clean_number(phone), message, booking, kind, unique_key)
 	frappe.enqueue(SEND_METHOD, log_name=log.name, enqueue_after_commit=True)
