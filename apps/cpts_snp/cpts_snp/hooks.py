@@ -101,6 +101,8 @@ website_route_rules = [
 
 # the shared « Déplacer le rendez-vous » dialog (booking form, telesecretariat page)
 app_include_js = ["/assets/cpts_snp/js/move_booking.js"]
+# the booking form shows its messages that could not be sent (cpts_snp.services.sms)
+doctype_js = {"SNP Booking": "public/js/booking_messages.js"}
 
 scheduler_events = {
 	"daily": [
