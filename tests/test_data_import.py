@@ -376,16 +376,27 @@ def test_an_update_import_cannot_set_the_directory_check_of_a_professional(impor
 				"rpps": professional.rpps,
 				"profession": professional.profession,
 				"phone": "03 21 11 22 33",
+				"directory_status": "Match",
 			}
 		],
 		import_type="Update Existing Records",
 		with_name=True,
+		extra={"Contrôle annuaire RPPS": "directory_status"},
 	)
 	assert data_import.status == "Success", logs
-	# the template has no directory column; a file adding one would be kept as stored (the controller)
 	professional.reload()
 	assert professional.phone == "+33 3 21 11 22 33"
-	assert professional.directory_status == stored
-	professional.directory_status = "Match"
-	professional.save()
-	assert frappe.db.get_value("SNP Professional", professional.name, "directory_status") == stored
+	assert professional.directory_status == stored != "Match"
+
+
+def test_the_french_template_downloads_for_the_coordination_only(people):
+	from cpts_snp.services.imports import download_template
+
+	with as_user(people.coordinator):
+		download_template("SNP Place")
+	content = frappe.response.result
+	content = content.decode("utf-8-sig") if isinstance(content, bytes) else content
+	header = next(csv.reader(io.StringIO(content)))
+	assert header[:4] == ["Nom du lieu", "Adresse", "Code postal", "Ville"]
+	with as_user(people.telesecretary), pytest.raises(frappe.PermissionError):
+		download_template("SNP Place")

@@ -97,6 +97,58 @@ def test_a_file_that_is_not_the_directory_fails_and_the_directory_stays(sample_i
 	frappe.db.commit()
 
 
+def jobs_after_commit() -> list[dict]:
+	"""Background jobs this transaction enqueues once committed (Frappe's after-commit list)."""
+	import inspect
+
+	jobs = []
+	for callback in list(frappe.db.after_commit._functions):
+		queue_args = inspect.getclosurevars(callback).nonlocals.get("queue_args")
+		if queue_args:
+			jobs.append(queue_args)
+	return jobs
+
+
+def test_a_coordinator_imports_an_uploaded_extract_in_a_background_job(sample_import):
+	from cpts_snp.agenda.doctype.snp_directory_import.snp_directory_import import import_directory
+
+	coordinator = make_user(["Coordinateur CPTS"], desk_user=True)
+	with as_user(coordinator):
+		upload = frappe.get_doc(
+			{
+				"doctype": "File",
+				"file_name": "PS_LibreAcces_Personne_activite_202612020800.txt",
+				"content": SAMPLE.read_bytes(),
+				"is_private": 1,
+			}
+		).insert()
+		record = frappe.get_doc({"doctype": "SNP Directory Import", "source_file": upload.file_url}).insert()
+		# what the request does: the job is queued, to run after the commit
+		import_directory(record.name)
+		[job] = [j for j in jobs_after_commit() if j["kwargs"].get("directory_import") == record.name]
+		assert "run_import" in str(job["method"])
+		# what the worker then does, as the coordinator
+		frappe.db.commit()
+		try:
+			directory.run_import(record.name)
+			record.reload()
+			assert (record.status, record.entries_imported) == ("Completed", 6)
+			assert directory.current_import() == record.name
+		finally:
+			frappe.db.delete("File", upload.name)
+			frappe.db.delete("User", coordinator)
+			frappe.db.delete("Has Role", {"parent": coordinator})
+			frappe.db.commit()
+
+
+def test_a_directory_import_record_cannot_be_given_results_by_hand(sample_import):
+	record = frappe.get_doc(
+		{"doctype": "SNP Directory Import", "status": "Completed", "entries_imported": 999999}
+	).insert()
+	assert (record.status, record.entries_imported or 0) == ("Pending", 0)
+	assert directory.current_import() != record.name
+
+
 # --- Check of the professionals ---------------------------------------------------------------------------------
 def test_a_professional_matching_the_directory_accents_and_case_aside_is_marked_so(sample_import):
 	professional = make_professional(last_name="Lefevre", first_name="helene", rpps=LEFEVRE)
