@@ -125,11 +125,7 @@ def test_the_patient_gets_an_sms_when_an_sms_gateway_is_configured(professional)
 	frappe.db.set_single_value("SMS Settings", "sms_gateway_url", "https://sms.example.fr/send")
 	try:
 		book_slot(slot.name, PATIENT)
-		sms = [
-			job
-			for job in jobs_after_commit()
-			if job["method"] == "cpts_snp.services.sms.send_logged"
-		]
+		sms = [job for job in jobs_after_commit() if job["method"] == "cpts_snp.services.sms.send_logged"]
 	finally:
 		frappe.db.set_single_value("SMS Settings", "sms_gateway_url", None)
 	assert len(sms) == 1
