@@ -205,3 +205,11 @@ def test_a_gateway_failure_of_a_reminder_is_logged_on_the_booking(doctor):
 	assert frappe.db.get_value("SNP Message Log", {"unique_key": log.unique_key}, "answer") == (
 		"Service indisponible"
 	)
+
+
+def test_the_reminder_job_is_scheduled_every_five_minutes():
+	assert frappe.db.get_value(
+		"Scheduled Job Type",
+		{"method": "cpts_snp.services.reminders.send_due"},
+		["frequency", "cron_format"],
+	) == ("Cron", "*/5 * * * *")
