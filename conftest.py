@@ -148,12 +148,12 @@ class Committed:
 		frappe.db.rollback()
 		frappe.set_user("Administrator")
 		for professional in self.professionals:
-			# the patients their bookings made (cpts_snp.services.patients) and their call-back requests
-			patients = [p for p in frappe.get_all("SNP Booking", {"professional": professional}, pluck="patient") if p]
-			if patients:
-				frappe.db.delete("SNP Callback", {"patient": ["in", patients]})
-				frappe.db.delete("SNP Patient", {"name": ["in", patients]})
+			patients = {p for p in frappe.get_all("SNP Booking", {"professional": professional}, pluck="patient") if p}
 			frappe.db.delete("SNP Booking", {"professional": professional})
+			# the patients their bookings made (cpts_snp.services.patients), unless other records still point at them
+			for patient in patients:
+				if not any(frappe.db.exists(dt, {"patient": patient}) for dt in ("SNP Booking", "SNP Call", "SNP Callback")):
+					frappe.db.delete("SNP Patient", patient)
 			frappe.db.delete("SNP Slot", {"professional": professional})
 			frappe.db.delete("SNP Professional Sector", {"parenttype": "SNP Professional", "parent": professional})
 			frappe.db.delete("SNP Professional", professional)

@@ -210,3 +210,19 @@ def test_the_patch_links_existing_bookings_once(professional):
 		)
 		== 1
 	)
+
+
+def test_a_new_patient_booked_twice_at_the_same_moment_is_stored_once(committed):
+	from test_concurrency import race
+
+	first = make_slot(committed.professional(), future_start(hour=10)).name
+	second = make_slot(committed.professional(), future_start(hour=10)).name
+	frappe.db.commit()
+	identity = {**PATIENT, "patient_last_name": "Simultane-" + frappe.generate_hash(length=6)}
+
+	outcomes = race([lambda: book_slot(first, identity).patient, lambda: book_slot(second, identity).patient])
+
+	assert [kind for kind, _ in outcomes] == ["ok", "ok"], outcomes
+	assert outcomes[0][1] == outcomes[1][1]
+	frappe.db.rollback()
+	assert frappe.db.count("SNP Patient", {"last_name": identity["patient_last_name"]}) == 1

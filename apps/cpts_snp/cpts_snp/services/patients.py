@@ -60,12 +60,15 @@ def attach_patient(doc) -> str | None:
 		patient = frappe.get_doc(
 			{"doctype": "SNP Patient", **{p: doc.get(b) for b, p in BOOKING_IDENTITY.items() if doc.get(b)}}
 		)
+		messages = len(frappe.local.message_log)
 		try:
 			patient.insert(ignore_permissions=True, ignore_links=True)
 			name = patient.name
 		except frappe.UniqueValidationError:
-			# the same new patient booked at the same moment by another request: his record won
-			name = _by_key(key)
+			# the same new patient booked at the same moment by another request: its record won (the insert
+			# waited for it on the unique key); the caller is not shown Frappe's « must be unique »
+			del frappe.local.message_log[messages:]
+			name = _by_key(key, committed=True)
 	elif doc.get("patient_email"):
 		if not frappe.db.get_value("SNP Patient", name, "email"):
 			frappe.db.set_value("SNP Patient", name, "email", doc.patient_email, update_modified=False)
@@ -73,9 +76,11 @@ def attach_patient(doc) -> str | None:
 	return doc.patient
 
 
-def _by_key(key: str) -> str | None:
-	# a locking read sees the record another transaction has just committed
-	found = frappe.db.sql("SELECT `name` FROM `tabSNP Patient` WHERE `dedup_key` = %s FOR UPDATE", key)
+def _by_key(key: str, committed: bool = False) -> str | None:
+	"""The patient of `key`. A plain read takes no lock (two bookings of one patient never wait for each other);
+	`committed`: a locking read, which sees the record another transaction has just committed."""
+	query = "SELECT `name` FROM `tabSNP Patient` WHERE `dedup_key` = %s"
+	found = frappe.db.sql(query + (" FOR UPDATE" if committed else ""), key)
 	return found[0][0] if found else None
 
 

@@ -20,10 +20,13 @@ class SNPBooking(Document):
 		self.status = "Booked"
 		self.booked_by = frappe.session.user
 		partners.apply_partner(self)
+		# The patient first (found by his dedup key, or created in this transaction): a booking waiting for the
+		# same new patient booked at the same moment holds no lock yet, so the lock order is patient, professional,
+		# slot and they cannot deadlock (cpts_snp.services.patients).
+		patients.attach_patient(self)
 		# Before the name is taken: a refused attempt uses no number (names come from a sequence, see
 		# cpts_snp.services.naming, so naming takes no lock and the lock order stays professional, then slot).
 		claim_slot(self)
-		patients.attach_patient(self)  # found by its dedup key, or created in this transaction
 
 	def validate(self):
 		clean_name_fields(self, "patient_last_name", "patient_first_name")
