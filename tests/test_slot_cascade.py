@@ -64,6 +64,16 @@ def test_a_new_slot_is_offered_as_the_settings_say(doctor):
 		assert make_slot(doctor, future_start(days=5, hour=11)).reserved_for == RESERVED
 
 
+def test_slots_generated_from_a_template_reserved_for_the_telesecretariat_are_reserved(doctor):
+	from cpts_snp.services.generation import generate_for_template
+	from cpts_snp.tests.factories import make_template
+
+	template = make_template(doctor, reserved_for=RESERVED)
+	created = generate_for_template(template, weeks=2)
+	assert created
+	assert {frappe.db.get_value("SNP Slot", name, "reserved_for") for name in created} == {RESERVED}
+
+
 def test_a_reserved_slot_opens_to_partners_24_hours_before_not_earlier(doctor):
 	slot = reserved_slot(doctor)
 	start = get_datetime(slot.starts_at)

@@ -71,6 +71,8 @@ def generate_for_template(template, weeks: int | None = None, now=None, days=Non
 				"place": template.place,
 				"location": template.location,
 				"template": template.name,
+				# empty: the settings' default (services.cascade.default_reservation)
+				"reserved_for": template.get("reserved_for"),
 			}
 			# the caller's right to the template was checked (its form's button, the portal's apply_template)
 		).insert(ignore_permissions=True)
