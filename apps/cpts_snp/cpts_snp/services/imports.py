@@ -10,6 +10,8 @@ validation (a bad RPPS or IBAN fails its row with its French message, the others
 import frappe
 from frappe import _
 
+from cpts_snp.api import endpoint
+
 # The doctypes the CPTS imports, and the columns of their French import template (parent fields, then
 # child-table fields by table field)
 TEMPLATES = {
@@ -103,6 +105,7 @@ def template_fields(doctype: str, with_name: bool = False) -> dict:
 
 
 @frappe.whitelist()
+@endpoint
 def download_template(doctype: str, with_records: int = 0, file_type: str = "CSV") -> None:
 	"""The French import template of an importable doctype (column labels in the user's language), empty or
 	with the existing records (to update them)."""
