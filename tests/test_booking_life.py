@@ -252,6 +252,27 @@ def test_moving_a_booking_to_another_week_redecides_both_weeks(professional):
 	assert reload(moving).supplement_eligible
 
 
+def test_the_move_dialog_lists_the_free_slots_of_the_bookings_sector_or_of_every_sector(telesecretary):
+	from cpts_snp.api.booking import free_slots_for_move
+	from cpts_snp.tests.factories import make_sector
+
+	here, there = make_sector().name, make_sector().name
+	near = make_professional(sector=here).name
+	far = make_professional(sector=there).name
+	monday = next_weekday(0)
+	booking = book(slot_at(near, monday, 9))
+	same_sector, other_sector = slot_at(near, monday, 10), slot_at(far, monday, 10)
+	if frappe.db.get_value("SNP Slot", same_sector.name, "sector") != here:
+		pytest.skip("slots do not take their professional's sector on this site")
+
+	with as_user(telesecretary):
+		default = [s.name for s in free_slots_for_move(booking.name)]
+		every = [s.name for s in free_slots_for_move(booking.name, sector="")]
+	assert same_sector.name in default and other_sector.name not in default
+	assert {same_sector.name, other_sector.name} <= set(every)
+	assert booking.slot not in every
+
+
 def test_a_doctor_cannot_move_a_booking(professional):
 	user, own = make_doctor()
 	monday = next_weekday(0)

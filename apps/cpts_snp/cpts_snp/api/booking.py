@@ -77,9 +77,9 @@ def patient_informed(booking: str, note: str | None = None) -> dict:
 def free_slots_for_move(
 	booking: str, sector: str | None = None, from_date: str | None = None, to_date: str | None = None
 ) -> list[dict]:
-	"""The free slots a booking can move to: of `sector` (default: the booking's), from `from_date` (default
-	today) to `to_date` (default two days after the booking's day), soonest first; the caller's read rights
-	apply."""
+	"""The free slots a booking can move to: of `sector` (not given: the booking's; empty: any), from
+	`from_date` (default today) to `to_date` (default two days after the booking's day), soonest first; the
+	caller's read rights apply."""
 	doc = frappe.get_doc("SNP Booking", booking)
 	doc.check_permission("write")
 	start = max(get_datetime(getdate(from_date)) if from_date else now_datetime(), now_datetime())
@@ -90,8 +90,9 @@ def free_slots_for_move(
 		["starts_at", "<", add_days(last, 1)],
 		["name", "!=", doc.slot],
 	]
-	if sector or doc.sector:
-		filters.append(["sector", "=", sector or doc.sector])
+	sector = doc.sector if sector is None else sector  # empty: every sector
+	if sector:
+		filters.append(["sector", "=", sector])
 	return frappe.get_list(
 		"SNP Slot",
 		filters=filters,

@@ -52,7 +52,7 @@ cpts_snp.move_booking = function (booking, opts = {}) {
 				method: "cpts_snp.api.booking.free_slots_for_move",
 				args: {
 					booking,
-					sector: dialog.get_value("sector"),
+					sector: dialog.get_value("sector") || "", // empty: every sector
 					from_date: dialog.get_value("from_date"),
 					to_date: dialog.get_value("to_date"),
 				},

@@ -50,7 +50,7 @@ class SNPSlot(Document):
 		check_supervision(self)
 
 	def on_update(self):
-		if not self.is_new() and self.has_value_changed("is_pdsa"):
+		if not self.flags.in_insert and self.has_value_changed("is_pdsa"):
 			follow_pdsa_flag(self)
 
 	def on_trash(self):
