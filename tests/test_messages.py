@@ -293,3 +293,19 @@ def test_no_sms_is_sent_to_a_landline(doctor):
 	with sms_gateway():
 		booking = book_slot(slot.name, {**PATIENT, "patient_phone": "04 75 12 34 56"})
 		assert not frappe.get_all("SNP Message Log", filters={"booking": booking.name, "channel": "SMS"})
+
+
+def test_moving_a_booking_sends_the_patient_the_move_by_sms_from_the_settings_text(booking, doctor):
+	from cpts_snp.services.booking import move_booking
+
+	new_start = datetime.combine(next_weekday(4), clock(16))
+	with sms_gateway():
+		move_booking(booking.name, make_slot(doctor.name, new_start).name)
+		[text] = frappe.get_all(
+			"SNP Message Log",
+			filters={"booking": booking.name, "kind": "booking_moved_patient", "channel": "SMS"},
+			pluck="message",
+		)
+	assert f"déplacé au {next_weekday(4):%d/%m/%Y} à 16:00" in text
+	[mail] = [m for m in to(queued(booking), "louise@example.fr") if "déplacé" in m["subject"]]
+	assert f"{next_weekday(2):%d/%m/%Y} à 09:30" in mail["text"]

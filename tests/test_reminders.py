@@ -213,3 +213,19 @@ def test_the_reminder_job_is_scheduled_every_five_minutes():
 		{"method": "cpts_snp.services.reminders.send_due"},
 		["frequency", "cron_format"],
 	) == ("Cron", "*/5 * * * *")
+
+
+def test_a_booking_moved_on_the_day_is_reminded_2_hours_before_its_new_time_and_not_at_once(doctor):
+	day = next_weekday(3)
+	booking = booked(doctor, day, 9, booked_at=datetime.combine(day - timedelta(days=5), time(10)))
+	move_booking(booking.name, make_slot(doctor, datetime.combine(day, time(15))).name)
+	move_log = frappe.db.get_value(
+		"SNP Message Log", {"booking": booking.name, "kind": "booking_moved_patient"}, "name"
+	)
+	# the move was made at 12:00 that day
+	frappe.db.set_value("SNP Message Log", move_log, "creation", datetime.combine(day, time(12)))
+	assert booking.name not in reminders.due_bookings(datetime.combine(day, time(12, 5)))
+	assert booking.name in reminders.due_bookings(datetime.combine(day, time(13)))
+	# moved at 13:30 for 15:00: the patient has just been told, no reminder
+	frappe.db.set_value("SNP Message Log", move_log, "creation", datetime.combine(day, time(13, 30)))
+	assert booking.name not in reminders.due_bookings(datetime.combine(day, time(14)))

@@ -333,6 +333,14 @@ def booking_moved(booking, previous: dict) -> None:
 		previous_professional_name=previous.get("professional_name") or "",
 	)
 	_patient_messages("booking_moved_patient", booking, context)
+	if booking.patient_email:
+		# the move is in the booking's messages, and its time decides the reminder (cpts_snp.services.reminders)
+		from cpts_snp.services import sms
+
+		subject, _message = render_email("booking_moved_patient", context)
+		sms.log_message(
+			"Email", booking.patient_email, subject, booking.name, "booking_moved_patient", status="Sent"
+		)
 	doctors = [_professional_email(booking, booking.professional)]
 	if previous.get("professional") and previous.get("professional") != booking.professional:
 		doctors.append(_professional_email(booking, previous["professional"]))

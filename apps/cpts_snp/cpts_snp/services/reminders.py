@@ -1,7 +1,8 @@
 """Reminders of appointments, sent once each by the scheduler (every 5 minutes).
 
 A reminder is due at the time cpts_snp.rules.reminders.reminder_due_at gives (the day before at 18:00, or a
-few hours before for an appointment booked later) for a booking still Booked and to come, whose patient has
+few hours before for an appointment booked later, or moved later: the time of the move's message in SNP Message
+Log) for a booking still Booked and to come, whose patient has
 not opted out (SNP Patient.reminders_opt_out). It goes by SMS and/or e-mail (SNP Settings, tab « Messages »)
 from the template « SNP - Rappel patient » and the SMS text of the settings.
 
@@ -14,6 +15,7 @@ nothing. A moved booking has a new appointment time, hence a new key and a new r
 from datetime import timedelta
 
 import frappe
+from frappe.query_builder.functions import Max
 from frappe.utils import cint, get_datetime, get_time, now_datetime
 
 from cpts_snp.rules.reminders import reminder_due_at
@@ -21,6 +23,7 @@ from cpts_snp.services import notifications, sms
 from cpts_snp.services.settings import get_settings
 
 KIND = "reminder_patient"
+MOVED = "booking_moved_patient"
 # A reminder is due at the latest the day before: bookings further away are not read.
 LOOKAHEAD = timedelta(days=2)
 
@@ -39,10 +42,21 @@ def _rule_settings() -> dict:
 
 
 def _candidates(now) -> list:
+	"""The bookings to come within LOOKAHEAD: name, slot_start, and booked_at (when booked, or last moved: the
+	move's message to the patient in SNP Message Log)."""
 	Booking = frappe.qb.DocType("SNP Booking")
+	Log = frappe.qb.DocType("SNP Message Log")
+	moves = (
+		frappe.qb.from_(Log)
+		.select(Log.booking, Max(Log.creation).as_("moved_at"))
+		.where(Log.kind == MOVED)
+		.groupby(Log.booking)
+	)
 	query = (
 		frappe.qb.from_(Booking)
-		.select(Booking.name, Booking.slot_start, Booking.creation)
+		.left_join(moves)
+		.on(moves.booking == Booking.name)
+		.select(Booking.name, Booking.slot_start, Booking.creation, moves.moved_at)
 		.where(Booking.status == "Booked")
 		.where(Booking.slot_start > now)
 		.where(Booking.slot_start <= now + LOOKAHEAD)
@@ -56,6 +70,11 @@ def _candidates(now) -> list:
 	return query.run(as_dict=True)
 
 
+def _booked_at(row):
+	creation = get_datetime(row.creation)
+	return max(creation, get_datetime(row.moved_at)) if row.moved_at else creation
+
+
 def due_bookings(now=None) -> list[str]:
 	"""Names of the bookings whose reminder is due at `now` and not sent yet."""
 	now = get_datetime(now or now_datetime())
@@ -63,8 +82,7 @@ def due_bookings(now=None) -> list[str]:
 	due = [
 		row
 		for row in _candidates(now)
-		if (at := reminder_due_at(get_datetime(row.slot_start), get_datetime(row.creation), **rule))
-		and at <= now
+		if (at := reminder_due_at(get_datetime(row.slot_start), _booked_at(row), **rule)) and at <= now
 	]
 	if not due:
 		return []
