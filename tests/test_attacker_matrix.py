@@ -236,6 +236,9 @@ TELESECRETARY_READS = {
 		# where the consultation takes place, and what was reported to the SAS platform (no patient data)
 		"SNP Place",
 		"SNP SAS Message",
+		# the patient found again on each call, and the call-back list (services.patients, services.callbacks)
+		"SNP Patient",
+		"SNP Callback",
 	)
 } | {"SNP Settings": single("SNP Settings")}
 READS = {

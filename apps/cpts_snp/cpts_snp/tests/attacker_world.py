@@ -370,6 +370,27 @@ def _build(world: World) -> None:
 		).insert()
 		world.add("SNP Call", call.name)
 
+	# --- patients (made by the bookings) and a call-back request ------------------------------------------------
+	for patient in sorted(
+		set(frappe.get_all("SNP Booking", {"name": ["in", world.records["SNP Booking"]]}, pluck="patient"))
+		- {None}
+	):
+		world.add("SNP Patient", patient)
+	callback = frappe.get_doc(
+		{
+			"doctype": "SNP Callback",
+			"sector": sector,
+			"wanted_from": frappe.utils.today(),
+			"patient_last_name": "Rappel",
+			"patient_first_name": "Matrice",
+			"patient_date_of_birth": "1980-01-01",
+			"patient_phone": "0611223344",
+		}
+	).insert()
+	world.add("SNP Callback", callback.name)
+	if callback.patient:
+		world.add("SNP Patient", callback.patient)
+
 	# --- the CPTS bank details must hold a value for a leak of them to show --------------------------------
 	if not world.settings_before.get("cpts_iban"):
 		frappe.db.set_single_value(
@@ -446,6 +467,8 @@ def _cleanup(world: World) -> None:
 		("SNP Absence", {"name": ["in", absences or [""]]}),
 		("SNP Availability Template", {"professional": ["in", pros]}),
 		("SNP Call", {"name": ["in", world.records.get("SNP Call", []) or [""]]}),
+		("SNP Callback Offer", {"parent": ["in", world.records.get("SNP Callback", []) or [""]]}),
+		("SNP Callback", {"name": ["in", world.records.get("SNP Callback", []) or [""]]}),
 		("SNP Call", {"caller_name": ["like", f"%{MARKER}%"]}),
 		("SNP Booking", {"professional": ["in", pros]}),
 		("SNP Slot", {"professional": ["in", pros]}),
@@ -463,6 +486,12 @@ def _cleanup(world: World) -> None:
 		("Version", {"docname": ["in", names]}),
 	):
 		delete(doctype, filters)
+	# the world's patients, unless records outside the world point at them (a patient is shared by identity)
+	for patient in world.records.get("SNP Patient", []):
+		if not any(
+			frappe.db.exists(dt, {"patient": patient}) for dt in ("SNP Booking", "SNP Call", "SNP Callback")
+		):
+			delete("SNP Patient", {"name": patient})
 	for file in frappe.get_all("File", {"attached_to_name": ["in", names]}, pluck="name"):
 		frappe.delete_doc("File", file, force=True, ignore_permissions=True)
 	for doctype in ("Comment", "File", "Version"):
