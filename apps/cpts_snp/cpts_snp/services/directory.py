@@ -213,7 +213,14 @@ def _load(import_name: str, entries: Iterator[dict | None]) -> tuple[int, int]:
 
 
 def _insert(columns, batch) -> None:
-	frappe.db.bulk_insert("SNP Directory Entry", columns, batch, ignore_duplicates=True)
+	"""One multi-row INSERT IGNORE of a batch, committed (a plain statement: the query builder spends more time
+	composing a batch of this size than the database writing it)."""
+	row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+	fields = ", ".join(f"`{column}`" for column in columns)
+	frappe.db.sql(
+		f"INSERT IGNORE INTO `tabSNP Directory Entry` ({fields}) VALUES " + ", ".join([row] * len(batch)),
+		[value for values in batch for value in values],
+	)
 	frappe.db.commit()
 
 
