@@ -111,6 +111,7 @@ def test_every_message_kind_renders_in_french_with_the_booking_data_and_without_
 		from_professional_name="Dr Anne Leduc",
 		to_professional_name="Dr Marc Petit",
 		accepted=True,
+		hours=2,
 	)
 	subject, text = notifications.render_email(kind, context)
 	rendered = subject + text

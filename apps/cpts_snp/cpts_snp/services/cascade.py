@@ -12,8 +12,7 @@
 from datetime import timedelta
 
 import frappe
-from frappe import _
-from frappe.utils import cint, format_datetime, get_datetime, now_datetime
+from frappe.utils import cint, get_datetime, now_datetime
 
 from cpts_snp.permissions import server_write
 from cpts_snp.rules.pdsa import is_pdsa
@@ -104,19 +103,10 @@ def alert_still_free_slots(now, commit: bool = True) -> int:
 
 
 def _send_still_free(slot) -> None:
-	from cpts_snp.services.notifications import send_email
+	from cpts_snp.services.notifications import slot_still_free
 
-	when = format_datetime(slot.starts_at, "dd/MM/yyyy 'à' HH:mm")
 	doctor = frappe.db.get_value("SNP Professional", slot.professional, "email")
-	send_email(
-		[doctor, get_settings().telesecretariat_email, *coordinators()],
-		_("SNP slot still free: {0}").format(when),
-		_(
-			"The slot of {0} on {1} is still free {2} hours before it starts. It is offered to the partners and the SAS."
-		).format(frappe.utils.escape_html(slot.professional_name or ""), when, alert_hours()),
-		"SNP Slot",
-		slot.name,
-	)
+	slot_still_free(slot, alert_hours(), [doctor, get_settings().telesecretariat_email, *coordinators()])
 
 
 def coordinators() -> list[str]:

@@ -116,6 +116,12 @@ MESSAGES = {
 		"{{ when }}.{% else %}{{ to_professional_name }} ne peut pas prendre votre permanence de "
 		"téléconsultation du {{ when }} : elle reste à votre charge.{% endif %}</p><p>{{ cpts_name }}</p>",
 	),
+	"slot_still_free": (
+		"SNP - Créneau encore libre",
+		"Créneau SNP encore libre : {{ when }}",
+		"<p>Le créneau de {{ professional_name }} le {{ when }} est encore libre {{ hours }} heures avant son début. "
+		"Il est proposé aux partenaires et au SAS.</p>",
+	),
 }
 
 # kind: SNP Settings field holding the SMS text (Jinja, French default in the field's default)
@@ -391,3 +397,18 @@ def swap_answered(swap) -> None:
 	"""The colleague accepted or refused: the doctor who asked is told."""
 	if swap.status in ("Accepted", "Refused") and swap.has_value_changed("status"):
 		_swap_email("swap_answered", swap, swap.from_professional)
+
+
+def slot_still_free(slot, hours: int, recipients) -> None:
+	"""A slot of the cascade still free `hours` before it starts (cpts_snp.services.cascade): the doctor, the
+	telesecretariat and the coordination are told."""
+	subject, message = render_email(
+		"slot_still_free",
+		message_context(
+			slot=slot.name,
+			professional_name=slot.professional_name or "",
+			when=_when(slot.starts_at),
+			hours=hours,
+		),
+	)
+	send_email(recipients, subject, message, "SNP Slot", slot.name)
