@@ -18,13 +18,10 @@ class SNPSettings(Document):
 
 	def on_update(self):
 		if self.pdsa_schedule_changed():
-			# the PDSA flags of the slots to come, and the supplements of their bookings (idempotent)
+			# the PDSA flags of the slots to come, and the supplements of their bookings. Idempotent, so not
+			# deduplicated: a job already running read the schedule before this change; the new one reads it.
 			frappe.enqueue(
-				"cpts_snp.services.cascade.reflag_pdsa_slots",
-				queue="long",
-				enqueue_after_commit=True,
-				job_id=f"cpts_snp_reflag_pdsa::{frappe.local.site}",
-				deduplicate=True,
+				"cpts_snp.services.cascade.reflag_pdsa_slots", queue="long", enqueue_after_commit=True
 			)
 
 	def pdsa_schedule_changed(self) -> bool:
