@@ -117,3 +117,19 @@ def test_no_javascript_writes_a_status_colour_map(path):
 	assert not [(status, colour) for status, colour in pairs if status in statuses], path.name
 	# nor a colour chosen by comparing a status by hand
 	assert not re.search(rf'status\s*===?\s*"[^"]+"\s*\?\s*(\[[^\]]*)?"({COLOUR_WORDS})"', source), path.name
+
+
+def test_the_portal_offers_the_slot_modalities_of_the_one_definition(server, http_login, committed):
+	user, _professional = committed.doctor()
+	frappe.db.commit()
+	page = http_login(user).get(f"{server}/snp/creneaux").text
+	offered = re.findall(r'<option value="(Office|Teleconsultation|Home visit)">', page)
+	assert tuple(offered) == choices.options("SNP Slot", "modality")
+
+
+@pytest.mark.parametrize("path", sorted(APP.glob("www/**/*.html")), ids=lambda p: str(p.relative_to(APP)))
+def test_no_portal_template_writes_a_list_of_choices_again(path):
+	for items in literal_lists(path.read_text().replace("(", "[").replace(")", "]")):
+		for key, values in choices.CHOICES.items():
+			repeated = {item for item in items if item} & {value for value in values if value}
+			assert len(repeated) < 2, f"{path.name} writes values of {key} again: {sorted(repeated)}"

@@ -10,6 +10,7 @@ import frappe
 # (doctype, fieldname) -> the values, in the order the forms offer them ("" = nothing chosen yet)
 CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
 	("SNP Availability Template", "modality"): ("Office", "Teleconsultation", "Home visit"),
+	("SNP Availability Template", "reserved_for"): ("", "CPTS telesecretariat", "Open to partners"),
 	("SNP Booking", "status"): ("Booked", "Honoured", "No-show", "Cancelled"),
 	("SNP Booking", "channel"): ("Telesecretariat", "SAS", "Emergency department", "Doctor", "Other"),
 	("SNP Booking", "operator_id_type"): ("", "IDNPS", "INTRN"),

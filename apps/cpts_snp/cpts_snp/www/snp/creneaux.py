@@ -3,6 +3,7 @@ from datetime import timedelta
 import frappe
 from frappe.utils import getdate, today
 
+from cpts_snp.choices import options as choice_options
 from cpts_snp.portal import page_context
 from cpts_snp.services import portal
 
@@ -18,3 +19,5 @@ def get_context(context):
 	context.previous_week = monday - timedelta(days=7)
 	context.next_week = monday + timedelta(days=7)
 	context.weekday_fields = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+	# the modalities a slot may have: the app's one definition (cpts_snp.choices)
+	context.modalities = choice_options("SNP Slot", "modality")
