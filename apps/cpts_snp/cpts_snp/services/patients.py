@@ -110,22 +110,24 @@ def find_patients(phone=None, last_name=None, first_name=None, date_of_birth=Non
 			return []
 		query = query.where(Patient.phone == normalised)
 	elif last_name and date_of_birth:
-		query = query.where(Patient.date_of_birth == getdate(date_of_birth))
+		# the names as the dedup key holds them (…|birth date|last name|first name): accents and case ignored
+		day = getdate(date_of_birth)
+		names = [_like(normalise_person_name(last_name)), _like(normalise_person_name(first_name)) or "%"]
+		query = query.where(Patient.date_of_birth == day).where(
+			Patient.dedup_key.like(f"%|{day.isoformat()}|{names[0]}|{names[1]}")
+		)
 	else:
 		return []
 	rows = query.run(as_dict=True)
-	if not phone:
-		wanted_last, wanted_first = normalise_person_name(last_name), normalise_person_name(first_name)
-		rows = [
-			row
-			for row in rows
-			if row.dedup_key.split("|")[2] == wanted_last
-			and (not wanted_first or row.dedup_key.split("|")[3] == wanted_first)
-		]
 	for row in rows:
 		row.pop("dedup_key")
 		row.update(history(row.name))
 	return rows
+
+
+def _like(text: str) -> str:
+	"""`text` matched literally in a LIKE pattern."""
+	return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def history(patient: str) -> dict:
