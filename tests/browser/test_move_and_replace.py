@@ -92,7 +92,9 @@ def test_a_doctors_cancellation_tells_the_patient_and_the_telesecretary_rebooks_
 
 	# the telesecretariat finds him on « À replacer » and rebooks him
 	page = desk_login(telesecretary, TEST_PASSWORD)
-	page.goto(f"{server}/app/query-report/A replacer")
+	page.goto(f"{server}/app/snp-desk")
+	page.get_by_role("button", name="À replacer", exact=True).click()
+	page.wait_for_url("**/app/query-report/A*replacer*")
 	page.locator(".dt-scrollable", has_text=patient["patient_last_name"]).wait_for()
 	screenshot(page, "a-replacer-report")
 	page.goto(f"{server}/app/snp-booking/{booking}")

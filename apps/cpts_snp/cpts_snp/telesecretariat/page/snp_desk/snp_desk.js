@@ -45,6 +45,8 @@ class CptsSnpDesk {
 			change: () => this.refresh(),
 		});
 		page.set_primary_action(__("Call without appointment"), () => this.log_call_dialog());
+		// the bookings cancelled by their doctor (or hit by his absence) that wait for a new appointment
+		page.add_inner_button(__("To rebook"), () => frappe.set_route("query-report", "A replacer"));
 		this.patient = null;
 		this.make_patient_search();
 		this.$callbacks = $('<div class="snp-desk-callbacks mb-3"></div>').appendTo(page.main);
