@@ -57,6 +57,8 @@ def make_user(roles=("Médecin SNP",), desk_user: bool = False, password: str = 
 				"email": email,
 				"first_name": "Test",
 				"last_name": email.split("@")[0],
+				# its own username: Frappe would suggest "test" to two users made at the same moment
+				"username": email.split("@")[0],
 				"send_welcome_email": 0,
 				"user_type": "System User" if desk_user else "Website User",
 			}
