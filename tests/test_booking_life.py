@@ -403,3 +403,27 @@ def test_a_fhir_appointment_carries_the_two_questions_as_extensions():
 	}
 	request = fhir.parse_appointment(json.dumps(body), "Europe/Paris")
 	assert request.questions == {"patient_of_doctor": 1, "regulated": 0}
+
+
+def test_over_rest_staff_change_the_answers_and_the_supplement_follows_but_not_the_slot(
+	server, http_login, committed
+):
+	from cpts_snp.tests.factories import TEST_PASSWORD
+
+	telesecretary = committed.user(["Télésecrétaire"])
+	professional = committed.professional()
+	monday = next_weekday(0)
+	booking = book(slot_at(professional, monday, 9), regulated=0)
+	other = slot_at(professional, monday, 10)
+	frappe.db.commit()
+	session = http_login(telesecretary, TEST_PASSWORD)
+	url = f"{server}/api/resource/SNP Booking/{booking.name}"
+
+	answered = session.put(url, json={"regulated": 1}, timeout=60)
+	moved = session.put(url, json={"slot": other.name}, timeout=60)
+
+	frappe.db.rollback()
+	assert answered.ok, answered.text
+	assert frappe.db.get_value("SNP Booking", booking.name, "supplement_eligible") == 1
+	assert moved.status_code in (403, 417), moved.text
+	assert frappe.db.get_value("SNP Booking", booking.name, "slot") == booking.slot
