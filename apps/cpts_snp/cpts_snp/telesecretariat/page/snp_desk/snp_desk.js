@@ -64,6 +64,8 @@ class CptsSnpDesk {
 			slot && this.book_dialog(slot);
 		});
 		this.$summary.on("click", ".snp-callback-add", () => this.callback_dialog());
+		// a slot matching a waiting request was published or freed: the desk notification comes with a fresh panel
+		frappe.realtime.on("notification", () => this.load_callbacks());
 		this.refresh();
 	}
 
