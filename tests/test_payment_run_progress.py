@@ -11,7 +11,6 @@ from cpts_snp.indemnities.doctype.snp_payment_run.snp_payment_run import progres
 from cpts_snp.services.payment_run import compute_in_background, release_items, start_computation
 from cpts_snp.tests.factories import make_slot
 from frappe.realtime import get_doc_room
-from frappe.tests.utils import change_settings
 from frappe.utils.background_jobs import get_redis_connection_without_auth
 
 
@@ -67,9 +66,16 @@ def events_of(pubsub, room: str) -> list[dict]:
 
 
 def start_in_background(run_name: str, user: str) -> str:
-	frappe.set_user(user)
-	with change_settings("SNP Settings", background_threshold=1):
+	"""« Calculer » with a background threshold of 1 item (set and restored directly, both committed: the
+	computation commits, and other tests save SNP Settings at the same time)."""
+	threshold = frappe.db.get_single_value("SNP Settings", "background_threshold")
+	frappe.db.set_single_value("SNP Settings", "background_threshold", 1)
+	try:
+		frappe.set_user(user)
 		status = start_computation(frappe.get_doc("SNP Payment Run", run_name))
+		frappe.db.commit()
+	finally:
+		frappe.db.set_single_value("SNP Settings", "background_threshold", threshold)
 		frappe.db.commit()
 	return status
 
