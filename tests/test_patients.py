@@ -192,24 +192,29 @@ def test_the_dedup_key_is_set_by_the_server_only():
 		doc.save()
 
 
-def test_the_patch_links_existing_bookings_once(professional):
-	first = book(professional, hour=9)
-	second = book(professional, hour=10)
-	patient = first.patient
-	for name in (first.name, second.name):
-		frappe.db.set_value("SNP Booking", name, "patient", None)
-	frappe.delete_doc("SNP Patient", patient, force=True, ignore_permissions=True)
+def test_the_patch_links_existing_bookings_and_their_calls_once(professional):
+	identity = {**PATIENT, "patient_last_name": "Avant-" + frappe.generate_hash(length=6)}
+	first = book(professional, identity, hour=9)
+	second = book(
+		professional, {**identity, "patient_last_name": identity["patient_last_name"].upper()}, hour=10
+	)
+	call = log_call({"caller_type": "Patient"}, "Advice given")
+	frappe.db.set_value("SNP Call", call.name, "booking", second.name)
+	# a site set up before SNP Patient: bookings without a patient
+	frappe.db.delete("SNP Patient", first.patient)
+	frappe.db.set_value("SNP Booking", {"name": ["in", [first.name, second.name]]}, "patient", None)
+
 	assert patients.link_unlinked_bookings() >= 2
 	linked = {frappe.db.get_value("SNP Booking", n, "patient") for n in (first.name, second.name)}
 	assert len(linked) == 1 and None not in linked
+	patient = frappe.get_doc("SNP Patient", next(iter(linked)))
+	assert (patient.first_name, patient.phone) == ("Louise", "+33 6 11 22 33 44")
+	assert frappe.db.get_value("SNP Call", call.name, "patient") == patient.name
+	patient.save()  # the key the patch wrote is the one the record computes
+
 	patients.link_unlinked_bookings()
 	assert {frappe.db.get_value("SNP Booking", n, "patient") for n in (first.name, second.name)} == linked
-	assert (
-		frappe.db.count(
-			"SNP Patient", {"dedup_key": frappe.db.get_value("SNP Patient", linked.pop(), "dedup_key")}
-		)
-		== 1
-	)
+	assert frappe.db.count("SNP Patient", {"dedup_key": patient.dedup_key}) == 1
 
 
 def test_a_new_patient_booked_twice_at_the_same_moment_is_stored_once(committed):

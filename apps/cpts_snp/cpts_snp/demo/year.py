@@ -44,6 +44,7 @@ from cpts_snp.services import naming
 from cpts_snp.services.booking import supplement_note
 from cpts_snp.services.generation import WEEKDAY_FIELDS, generate_for_template
 from cpts_snp.services.onboarding import activate
+from cpts_snp.services.patients import link_unlinked_bookings
 from cpts_snp.services.places import label_of
 from cpts_snp.services.settings import (
 	booking_horizon_hours,
@@ -1274,6 +1275,8 @@ def insert_year(year: Year):
 	bulk_insert("SNP Slot", [slot_row(s) for s in year.slots])
 	bulk_insert("SNP Booking", [booking_row(b) for b in year.bookings])
 	bulk_insert("SNP Call", [call_row(c) for c in year.calls])
+	# each booking's patient, stored once (cpts_snp.services.patients), and its call linked to him
+	link_unlinked_bookings()
 
 
 def standard(name: str, created: datetime, owner: str, modified: datetime, modified_by: str) -> dict:
