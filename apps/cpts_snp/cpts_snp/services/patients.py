@@ -52,6 +52,8 @@ def attach_patient(doc) -> str | None:
 	"""Set `doc.patient` (a booking or a call-back carrying the identity copy) to the patient of its identity,
 	creating him when he is new. Runs in the caller's transaction; the patient is written by the server whoever
 	books (a partner, the SAS link, the portal hold no right on patients)."""
+	if not _acceptable(doc):
+		return None  # the booking's own checks refuse it with their own message
 	key = key_of(doc)
 	if not key:
 		return None
@@ -74,6 +76,21 @@ def attach_patient(doc) -> str | None:
 			frappe.db.set_value("SNP Patient", name, "email", doc.patient_email, update_modified=False)
 	doc.patient = _live(name)
 	return doc.patient
+
+
+def _acceptable(doc) -> bool:
+	"""Whether the identity copied on `doc` passes the patient's checks (names without markup, a valid phone,
+	a birth date not in the future)."""
+	from cpts_snp.rules.text import has_markup
+
+	if has_markup(doc.patient_last_name) or has_markup(doc.patient_first_name):
+		return False
+	if doc.get("patient_phone") and not normalise_phone(doc.patient_phone):
+		return False
+	try:
+		return getdate(doc.patient_date_of_birth) <= getdate()
+	except Exception:
+		return False
 
 
 def _by_key(key: str, committed: bool = False) -> str | None:
