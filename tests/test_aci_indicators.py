@@ -32,6 +32,8 @@ By hand, for 2012:
   (the pharmacist's call is not a patient's).
 """
 
+import random
+import string
 from datetime import datetime, timedelta
 
 import frappe
@@ -43,6 +45,8 @@ from frappe.desk.query_report import run as run_report
 from frappe.model.workflow import apply_workflow
 
 YEAR = 2012
+# a patient of this module only: the shared test patient may be committed and removed meanwhile by another test run
+ACI_PATIENT = {**PATIENT, "patient_last_name": "Aci-" + "".join(random.choices(string.ascii_lowercase, k=8))}
 
 
 def _professional(charter: str, profession: str = "General practitioner"):
@@ -57,7 +61,7 @@ def _slot(professional: str, starts_at: datetime, **values):
 
 def _book(slot, hours_before: float, channel: str = "Telesecretariat", regulated: int = 0, status=None):
 	request = {"requested_at": slot.starts_at - timedelta(hours=hours_before), "regulated": regulated}
-	booking = book_slot(slot.name, PATIENT, channel=channel, request=request)
+	booking = book_slot(slot.name, ACI_PATIENT, channel=channel, request=request)
 	if status:
 		booking = frappe.get_doc("SNP Booking", booking.name)
 		booking.status = status

@@ -11,7 +11,7 @@ from frappe.utils.pdf import get_pdf
 from cpts_snp.api import endpoint
 from cpts_snp.services import aci
 
-TEMPLATE = "cpts_snp/templates/aci/indicateurs_aci.html"
+TEMPLATE = "cpts_snp/agenda/report/indicateurs_aci/indicateurs_aci_pdf.html"
 
 
 @frappe.whitelist()
