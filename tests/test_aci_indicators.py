@@ -276,3 +276,11 @@ def test_coordination_and_finance_run_the_report_and_download_the_pdf_others_get
 		assert response.status_code == 403, (role, response.status_code)
 		pdf = session.get(f"{server}/api/method/cpts_snp.api.aci.download_pdf", params={"year": YEAR})
 		assert pdf.status_code == 403, (role, pdf.status_code)
+
+
+def test_the_desk_finds_the_reports_script_with_its_year_filter_and_pdf_button():
+	from frappe.desk.query_report import get_script
+
+	script = get_script(aci.REPORT)["script"]
+	assert 'frappe.query_reports["Indicateurs ACI"]' in script
+	assert "cpts_snp.api.aci.download_pdf" in script

@@ -22,6 +22,8 @@ frappe.query_reports["Indicateurs ACI"] = {
 	formatter(value, row, column, data, default_formatter) {
 		// the CPTS's name and every text print as text (Frappe's Data formatter returns them as they are)
 		if (typeof value === "string") value = frappe.utils.escape_html(value);
+		// numbers the French way (80,0), with one decimal for the percentages and hours
+		if (typeof value === "number") value = format_number(value, null, Number.isInteger(value) ? 0 : 1);
 		value = default_formatter(value, row, column, data);
 		return data && !data.computed && column.fieldname === "value" ? `<i>${value}</i>` : value;
 	},
