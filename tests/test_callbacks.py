@@ -79,8 +79,8 @@ def test_a_new_slot_in_the_sector_on_the_wanted_day_is_offered_and_notified_once
 	callback = put_on_list(world)
 	slot = make_slot(world.professional, future_start(days=DAYS_AHEAD, hour=11), sector=world.sector).name
 	callbacks.match_waiting()
-	offers = [row.slot for row in frappe.get_doc("SNP Callback", callback.name).offers]
-	assert offers == [slot]
+	served = frappe.get_doc("SNP Callback", callback.name)
+	assert ([row.slot for row in served.offers], served.status) == ([slot], "Offered")
 	assert notifications_of(callback.name, world.telesecretary) == 1
 	callbacks.match_waiting()  # the scheduler or a second worker runs it again
 	assert notifications_of(callback.name, world.telesecretary) == 1

@@ -194,6 +194,7 @@ def match_waiting(now=None) -> int:
 					"notified_on": moment,
 				},
 			)
+		callback.status = "Offered"  # a matching slot was put to the télésecrétariat (still open)
 		callback.flags.ignore_links = True
 		server_write(callback).save(ignore_permissions=True)
 		_notify(callback, new)
