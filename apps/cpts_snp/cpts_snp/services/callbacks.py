@@ -60,7 +60,8 @@ def open_callbacks(limit: int = 100) -> list:
 	"""The requests still on the list (wanted dates not past), oldest first."""
 	return frappe.get_all(
 		"SNP Callback",
-		filters=[["status", "in", OPEN_STATUSES]],
+		# wanted_to is always set (the wanted day itself when only one is given)
+		filters=[["status", "in", OPEN_STATUSES], ["wanted_to", ">=", today()]],
 		fields=[
 			"name",
 			"status",
