@@ -250,7 +250,7 @@ def test_an_unreadable_year_is_refused():
 # Over HTTP: who may run the report and download its PDF
 
 
-def test_coordination_and_finance_run_the_report_and_download_the_pdf_others_get_403(
+def test_coordination_and_finance_run_export_and_print_the_report_others_get_403(
 	committed, server, http_login
 ):
 	allowed = {
@@ -270,12 +270,23 @@ def test_coordination_and_finance_run_the_report_and_download_the_pdf_others_get
 		assert pdf.status_code == 200, (role, pdf.text[:300])
 		assert pdf.headers["Content-Type"].startswith("application/pdf")
 		assert pdf.content.startswith(b"%PDF")
+		export = session.post(
+			f"{server}/api/method/frappe.desk.query_report.export_query",
+			data={**report, "file_format_type": "CSV", "visible_idx": "[]", "csv_delimiter": ";"},
+		)
+		assert export.status_code == 200, (role, export.text[:300])
+		assert "Médecins participant au SAS" in export.content.decode("utf-8")
 	for role, user in refused.items():
 		session = http_login(user)
 		response = session.post(f"{server}/api/method/frappe.desk.query_report.run", data=report)
 		assert response.status_code == 403, (role, response.status_code)
 		pdf = session.get(f"{server}/api/method/cpts_snp.api.aci.download_pdf", params={"year": YEAR})
 		assert pdf.status_code == 403, (role, pdf.status_code)
+		export = session.post(
+			f"{server}/api/method/frappe.desk.query_report.export_query",
+			data={**report, "file_format_type": "CSV", "visible_idx": "[]"},
+		)
+		assert export.status_code == 403, (role, export.status_code)
 
 
 def test_the_desk_finds_the_reports_script_with_its_year_filter_and_pdf_button():
