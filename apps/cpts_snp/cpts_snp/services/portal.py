@@ -17,6 +17,7 @@ from cpts_snp.exceptions import InvalidStatusChangeError, WithdrawalTooLateError
 from cpts_snp.exports.ics import slots_calendar
 from cpts_snp.permissions import professional_of
 from cpts_snp.rules.slots import can_cancel_booking, can_record_outcome, can_withdraw, weekly_target_status
+from cpts_snp.services.callbacks import waiting_in_sectors_of
 from cpts_snp.services.generation import generate_for_template
 from cpts_snp.services.places import active_places, check_active_place
 from cpts_snp.services.settings import weekly_target
@@ -82,6 +83,8 @@ def week_view(professional: str, monday: date) -> dict:
 		"target_min": minimum,
 		"target_max": maximum,
 		"target_status": weekly_target_status(offered, minimum, maximum),
+		# the call-back list: patients waiting for a slot in his sectors (cpts_snp.services.callbacks)
+		"waiting_callbacks": waiting_in_sectors_of(professional),
 		"places": active_places(),
 		"main_place": frappe.db.get_value("SNP Professional", professional, "place"),
 		"templates": frappe.get_list(
