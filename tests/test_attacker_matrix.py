@@ -239,6 +239,8 @@ TELESECRETARY_READS = {
 		# the patient found again on each call, and the call-back list (services.patients, services.callbacks)
 		"SNP Patient",
 		"SNP Callback",
+		# the messages sent to the patients of the bookings she handles, and their failures (services.sms)
+		"SNP Message Log",
 	)
 } | {"SNP Settings": single("SNP Settings")}
 READS = {

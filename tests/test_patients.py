@@ -1,6 +1,8 @@
 """Patients stored once: every booking points at its patient whatever the channel, the télésecrétariat finds him by
 phone or by name and date of birth with his last 12 months, and only the coordination merges two duplicates."""
 
+import random
+import string
 from datetime import timedelta
 
 import frappe
@@ -110,8 +112,13 @@ def test_the_telesecretary_finds_the_patient_by_phone_or_by_name_and_birth_date(
 
 
 def test_the_history_shows_the_last_twelve_months_only(professional):
-	recent = book(professional, hour=9)
-	old = book(professional, hour=10)
+	# a patient of this test only: committed tests may leave bookings of the shared PATIENT
+	someone = {
+		**PATIENT,
+		"patient_first_name": "Historique " + "".join(random.choices(string.ascii_lowercase, k=8)),
+	}
+	recent = book(professional, someone, hour=9)
+	old = book(professional, someone, hour=10)
 	frappe.db.set_value("SNP Booking", old.name, "slot_start", add_months(now_datetime(), -13))
 	old_call = log_call({"caller_type": "Patient", "patient": recent.patient}, "Advice given")
 	frappe.db.set_value("SNP Call", old_call.name, "received_at", add_months(now_datetime(), -13))
