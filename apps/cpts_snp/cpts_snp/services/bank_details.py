@@ -14,6 +14,7 @@
 import frappe
 from frappe import _
 from frappe.utils import now_datetime
+from frappe.utils.user import get_users_with_role
 
 from cpts_snp.exceptions import InvalidBankDetailsError
 
@@ -70,18 +71,7 @@ def notify_finance(doc) -> None:
 
 
 def _finance_users() -> list[str]:
-	HasRole, User = frappe.qb.DocType("Has Role"), frappe.qb.DocType("User")
-	return (
-		frappe.qb.from_(HasRole)
-		.join(User)
-		.on(User.name == HasRole.parent)
-		.select(User.name)
-		.distinct()
-		.where(HasRole.role == NOTIFIED_ROLE)
-		.where(HasRole.parenttype == "User")
-		.where(User.enabled == 1)
-		.run(pluck=True)
-	)
+	return get_users_with_role(NOTIFIED_ROLE)
 
 
 def _close_todos(professional: str) -> None:

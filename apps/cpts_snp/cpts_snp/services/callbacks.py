@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 import frappe
 from frappe import _
 from frappe.utils import escape_html, format_datetime, get_datetime, getdate, now_datetime, today
+from frappe.utils.user import get_users_with_role
 
 from cpts_snp.permissions import server_write
 from cpts_snp.services.telesecretariat import log_call, neighbours_of
@@ -226,16 +227,7 @@ def _notify(callback, slots: list) -> None:
 
 
 def telesecretaries() -> list[str]:
-	HasRole, User = frappe.qb.DocType("Has Role"), frappe.qb.DocType("User")
-	return (
-		frappe.qb.from_(HasRole)
-		.join(User)
-		.on(User.name == HasRole.parent)
-		.select(User.name)
-		.distinct()
-		.where((HasRole.role == TELESECRETARY) & (HasRole.parenttype == "User") & (User.enabled == 1))
-		.run(pluck=True)
-	)
+	return get_users_with_role(TELESECRETARY)
 
 
 # --- The life of a request ----------------------------------------------------------------------------------------
