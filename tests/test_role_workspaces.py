@@ -87,3 +87,33 @@ def test_the_role_workspaces_link_only_what_their_roles_read():
 		for doctype in doctypes:
 			readers = {p.role for p in frappe.get_meta(doctype).permissions if p.read}
 			assert readers & set(roles), f"{workspace} links {doctype}, which {roles} cannot read"
+
+
+def test_the_coordinations_workspace_links_every_list_and_report_of_the_cpts_and_each_opens():
+	"""Soins non programmés: the coordinator's home links the lists and reports of every mission, the new ones too
+	(patients, call-backs, « À replacer », messages, ACI indicators, RPPS directory and its imports, Data Import)."""
+	doc = frappe.get_doc("Workspace", "Soins non programmés")
+	links = {(link.link_type, link.link_to) for link in doc.links if link.type == "Link"}
+	for expected in [
+		("DocType", "SNP Patient"),
+		("DocType", "SNP Callback"),
+		("Report", "A replacer"),
+		("DocType", "SNP Message Log"),
+		("Report", "Indicateurs ACI"),
+		("Report", "Ecarts annuaire RPPS"),
+		("DocType", "SNP Directory Import"),
+		("DocType", "Data Import"),
+	]:
+		assert expected in links, f"Soins non programmés does not link {expected}"
+	coordinator = {"Coordinateur CPTS"}
+	for link_type, target in links:
+		if link_type == "DocType":
+			readers = {p.role for p in frappe.get_meta(target).permissions if p.read}
+			custom = set(frappe.get_all("Custom DocPerm", {"parent": target, "read": 1}, pluck="role"))
+			assert (readers | custom) & coordinator, f"the coordination cannot open {target}"
+		else:
+			report = frappe.get_doc("Report", target)
+			assert coordinator & {r.role for r in report.roles}, f"the coordination cannot run {target}"
+	# the card of each link is drawn on the page
+	cards = {b["data"]["card_name"] for b in frappe.parse_json(doc.content) if b["type"] == "card"}
+	assert cards == {link.label for link in doc.links if link.type == "Card Break"}
