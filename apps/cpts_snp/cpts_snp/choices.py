@@ -212,10 +212,13 @@ def for_desk() -> dict:
 		served["options"].setdefault(doctype, {})[fieldname] = list(values)
 	for (doctype, fieldname), colours in COLOURS.items():
 		served["colours"].setdefault(doctype, {})[fieldname] = dict(colours)
+	from cpts_snp.services.annual_statement import READERS
 	from cpts_snp.services.directory import FLAGGED, NOT_CHECKED
 	from cpts_snp.services.payment_run import COMPUTABLE
 
 	served["lists"] = {
+		# who downloads any doctor's annual statement (the SNP Professional form's button)
+		"annual_statement_readers": list(READERS),
 		"call_outcomes_without_booking": list(CALL_OUTCOMES_WITHOUT_BOOKING),
 		"computable_run_statuses": list(COMPUTABLE),
 		# directory checks that need the coordination's attention, and the report's choices of them

@@ -109,6 +109,9 @@ scheduler_events = {
 		"cpts_snp.services.generation.generate_all",
 		# call-back requests whose wanted dates are past leave the list (cpts_snp.services.callbacks)
 		"cpts_snp.services.callbacks.expire",
+		# in January, each doctor gets the previous year's statement of indemnities, once
+		# (cpts_snp.services.annual_statement)
+		"cpts_snp.services.annual_statement.send_january_statements",
 	],
 	# INT_R03: the outbox of bookings reported to the SAS platform, drained every minute (retries with backoff)
 	"cron": {

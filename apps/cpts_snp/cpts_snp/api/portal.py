@@ -128,3 +128,17 @@ def record_debrief(debrief: str, notes: str, done: int | str = 1) -> dict:
 	finished = str(done).lower() in ("1", "true", "yes")
 	doc = portal.record_debrief(portal.current_professional(), debrief, notes, finished)
 	return {"name": doc.name, "status": doc.status}
+
+
+@frappe.whitelist(methods=["GET"])
+@endpoint
+def annual_statement(year: int | str) -> None:
+	"""The logged-in doctor's own annual statement of `year` (PDF): the professional is the session's, never a
+	parameter (cpts_snp.services.annual_statement)."""
+	from cpts_snp.services import annual_statement as statements
+
+	professional = portal.current_professional()
+	year = statements.check_year(year)
+	frappe.local.response.filename = statements.filename(professional, year)
+	frappe.local.response.filecontent = statements.pdf(professional, year)
+	frappe.local.response.type = "download"

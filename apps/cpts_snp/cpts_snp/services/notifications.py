@@ -101,6 +101,15 @@ MESSAGES = {
 		"<p>Veuillez trouver ci-joint votre relevé : {{ amount }} virés le {{ paid_on }}.</p>"
 		"<p>{{ cpts_name }}</p>",
 	),
+	# the annual statement of a doctor's indemnities, sent in January (cpts_snp.services.annual_statement)
+	"statement_annual": (
+		"SNP - Relevé annuel d'indemnités",
+		"Votre relevé annuel d'indemnités SNP {{ year }}",
+		"<p>Bonjour {{ professional_name }},</p>"
+		"<p>Veuillez trouver ci-joint le relevé des indemnités SNP que la {{ cpts_name }} vous a versées en "
+		"{{ year }} : {{ amount }} au total.</p>"
+		"<p>{{ cpts_name }}</p>",
+	),
 	"swap_requested": (
 		"SNP - Échange de permanence (demande)",
 		"Demande d'échange de la permanence du {{ when }}",

@@ -1,6 +1,7 @@
 import frappe
 
 from cpts_snp.portal import page_context
+from cpts_snp.services.annual_statement import years_paid
 from cpts_snp.services.statements import STATEMENT_FORMAT
 
 
@@ -14,3 +15,5 @@ def get_context(context):
 		order_by="period_end desc",
 	)
 	context.statement_format = STATEMENT_FORMAT
+	# « Relevés annuels »: one PDF per calendar year with paid indemnities (cpts_snp.services.annual_statement)
+	context.annual_years = years_paid(professional)

@@ -9,6 +9,9 @@ frappe.ui.form.on("SNP Professional", {
 				"red"
 			);
 		}
+		if (!frm.is_new() && frappe.boot.cpts_snp_choices.lists.annual_statement_readers.some((role) => frappe.user.has_role(role))) {
+			frm.add_custom_button(__("Annual statement"), () => cpts_annual_statement(frm));
+		}
 		if (frm.is_new() || !frm.doc.pending_iban) return;
 		const finance = frappe.user.has_role("Comptable CPTS") || frappe.user.has_role("Trésorier CPTS");
 		frm.dashboard.set_headline_alert(
@@ -78,4 +81,37 @@ function cpts_lookup_in_directory(frm) {
 		({ rpps }) => lookup(rpps),
 		__("Look up in the RPPS directory")
 	);
+}
+
+// « Relevé annuel »: the PDF of the indemnities paid to this professional in a year (cpts_snp.api.annual_statement)
+function cpts_annual_statement(frm) {
+	frappe
+		.call({
+			method: "cpts_snp.api.annual_statement.years",
+			args: { professional: frm.doc.name },
+			type: "GET",
+		})
+		.then(({ message: years }) => {
+			if (!years || !years.length) {
+				frappe.msgprint(__("No indemnity has been paid to this professional yet."));
+				return;
+			}
+			frappe.prompt(
+				{
+					fieldname: "year",
+					fieldtype: "Select",
+					label: __("Year"),
+					options: years.map(String).join("\n"),
+					default: String(years[0]),
+					reqd: 1,
+				},
+				({ year }) =>
+					window.open(
+						"/api/method/cpts_snp.api.annual_statement.download_pdf?" +
+							new URLSearchParams({ professional: frm.doc.name, year }).toString()
+					),
+				__("Annual statement"),
+				__("Download")
+			);
+		});
 }
