@@ -12,11 +12,12 @@ from .test_doctor_portal import portal_login
 
 def _patient():
 	# a patient of his own (phone and name), so the desk's lookup finds him only
-	digits = "".join(str(ord(c) % 10) for c in unique_suffix(8))
+	# 061…: a French mobile (06 9x numbers belong to the overseas departments and are refused)
+	digits = "".join(str(ord(c) % 10) for c in unique_suffix(7))
 	return {
 		**PATIENT,
 		"patient_last_name": "Déplacé" + unique_suffix(4).capitalize(),
-		"patient_phone": "06" + digits,
+		"patient_phone": "061" + digits,
 		"patient_email": f"patient-{unique_suffix()}@patient-test.fr",
 	}
 
