@@ -11,6 +11,15 @@ import frappe
 CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
 	("SNP Availability Template", "modality"): ("Office", "Teleconsultation", "Home visit"),
 	("SNP Availability Template", "reserved_for"): ("", "CPTS telesecretariat", "Open to partners"),
+	# the kinds of staff read of patient data (cpts_snp.services.access_audit)
+	("SNP Access Audit", "kind"): (
+		"Record read",
+		"List read",
+		"Report read",
+		"Data export",
+		"Print or PDF",
+		"Record search",
+	),
 	("SNP Booking", "status"): ("Booked", "Honoured", "No-show", "Cancelled"),
 	("SNP Booking", "channel"): ("Telesecretariat", "SAS", "Emergency department", "Doctor", "Other"),
 	("SNP Booking", "operator_id_type"): ("", "IDNPS", "INTRN"),

@@ -24,6 +24,7 @@ fixtures = [
 					"Trésorier CPTS",
 					"Interne SNP",
 					"Partenaire SNP",
+					"Délégué à la protection des données",
 				],
 			]
 		],
@@ -112,6 +113,8 @@ scheduler_events = {
 		# in January, each doctor gets the previous year's statement of indemnities, once
 		# (cpts_snp.services.annual_statement)
 		"cpts_snp.services.annual_statement.send_january_statements",
+		# the staff read audit past its retention period (cpts_snp.services.access_audit)
+		"cpts_snp.services.access_audit.purge_expired",
 	],
 	# INT_R03: the outbox of bookings reported to the SAS platform, drained every minute (retries with backoff)
 	"cron": {
@@ -174,4 +177,9 @@ override_whitelisted_methods = {
 # --- Security headers of the app's web pages (portal /snp/*, public /permanences) ---------------------------
 # A Content-Security-Policy without inline script, nosniff and same-origin referrers, only on those paths
 # (cpts_snp.web_headers); every other response is left as Frappe makes it.
-after_request = ["cpts_snp.web_headers.add_security_headers"]
+after_request = [
+	"cpts_snp.web_headers.add_security_headers",
+	# the staff's reads of patient data noted during the request, written in one insert as it ends
+	# (cpts_snp.services.access_audit)
+	"cpts_snp.services.access_audit.write_pending",
+]

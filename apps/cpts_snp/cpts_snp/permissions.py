@@ -21,6 +21,7 @@ from frappe import _
 from frappe.model.document import Document
 
 from cpts_snp.api import endpoint
+from cpts_snp.services import access_audit
 
 STAFF_ROLES = {"System Manager", "Coordinateur CPTS", "Télésecrétaire", "Comptable CPTS", "Trésorier CPTS"}
 COORDINATION = frozenset({"System Manager", "Coordinateur CPTS"})
@@ -168,6 +169,7 @@ def professional_of(user: str | None = None) -> str | None:
 def query(user: str | None = None, doctype: str | None = None) -> str:
 	"""permission_query_conditions of an app doctype: its rule, or its parent's for a child table."""
 	user = user or frappe.session.user
+	access_audit.note_list(doctype, user)  # a staff list of patient data: the access audit
 	if _filters_on_hidden_fields(doctype, user):
 		return "1 = 0"
 	rule = RECORD_RULES.get(doctype)
@@ -239,6 +241,7 @@ def _hidden_fields(doctype: str | None, user: str) -> set[str]:
 def has_permission(doc, ptype=None, user=None, debug=False) -> bool | None:
 	"""has_permission of an app doctype, judged on the stored record for anything but a read."""
 	user = user or frappe.session.user
+	access_audit.note_document(doc, ptype, user)  # a staff read of patient data: the access audit
 	if doc.get("parenttype") and doc.doctype in CHILD_PARENTS:
 		return _child_has_permission(doc, ptype, user)
 	rule = RECORD_RULES.get(doc.doctype)
@@ -801,6 +804,22 @@ def swap_has_permission(doc, ptype=None, user=None) -> bool | None:
 	)
 
 
+# --- The access audit (cpts_snp.services.access_audit): read by the coordination and the DPO, written by nobody ------
+AUDIT_READERS = COORDINATION | {"Délégué à la protection des données"}
+
+
+def audit_query(user: str | None = None) -> str:
+	user = user or frappe.session.user
+	return "" if user == "Administrator" or AUDIT_READERS.intersection(frappe.get_roles(user)) else "1 = 0"
+
+
+def audit_has_permission(doc, ptype=None, user=None) -> bool | None:
+	"""Read (and printed, exported) by its readers; never created, changed, shared or deleted by anyone."""
+	if ptype not in READ_TYPES or ptype == "share":
+		return False
+	return None if audit_query(user) == "" else False
+
+
 def staff_only_query(user: str | None = None) -> str:
 	"""The default of an app doctype without a rule of its own: staff (by role) only."""
 	return "" if is_staff(user or frappe.session.user) else "1 = 0"
@@ -840,6 +859,7 @@ RECORD_RULES = {
 	"SNP Sector": (shared_query, shared_has_permission),
 	"SNP Protocol": (shared_query, shared_has_permission),
 	"SNP Settings": (shared_query, shared_has_permission),
+	"SNP Access Audit": (audit_query, audit_has_permission),
 }
 
 

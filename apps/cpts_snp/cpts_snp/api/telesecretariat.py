@@ -3,7 +3,7 @@
 import frappe
 
 from cpts_snp.api import endpoint, json_argument
-from cpts_snp.services import callbacks, patients
+from cpts_snp.services import access_audit, callbacks, patients
 from cpts_snp.services.booking import PATIENT_FIELDS
 from cpts_snp.services.telesecretariat import book_and_log_call, find_free_slots, log_call
 
@@ -72,9 +72,13 @@ def find_patient(phone=None, last_name=None, first_name=None, date_of_birth=None
 	"""The patients with this phone, or this name and date of birth, with their SNP bookings and calls of the last
 	12 months (staff who may read patients: télésecrétariat, coordination)."""
 	frappe.has_permission("SNP Patient", "read", throw=True)
-	return patients.find_patients(
+	found = patients.find_patients(
 		phone=phone, last_name=last_name, first_name=first_name, date_of_birth=date_of_birth
 	)
+	access_audit.note_records("SNP Patient", [p.name for p in found], access_audit.SEARCH)
+	access_audit.note_records("SNP Booking", [b.name for p in found for b in p.bookings], access_audit.SEARCH)
+	access_audit.note_records("SNP Call", [c.name for p in found for c in p.calls], access_audit.SEARCH)
+	return found
 
 
 @frappe.whitelist(methods=["POST"])
@@ -98,7 +102,9 @@ def put_on_callback_list(callback, call=None) -> str:
 def waiting_callbacks() -> list:
 	"""The « Rappels en attente » panel: requests on the list, those a free slot matches first."""
 	frappe.has_permission("SNP Callback", "read", throw=True)
-	return callbacks.desk_panel()
+	panel = callbacks.desk_panel()
+	access_audit.note_records("SNP Callback", [c.name for c in panel])
+	return panel
 
 
 @frappe.whitelist(methods=["POST"])

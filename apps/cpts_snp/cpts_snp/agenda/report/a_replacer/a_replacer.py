@@ -5,6 +5,8 @@ record « Patient prévenu, pas de nouveau RDV » (services.booking). The caller
 import frappe
 from frappe import _
 
+from cpts_snp.services import access_audit
+
 
 def execute(filters=None):
 	columns = [
@@ -46,6 +48,8 @@ def execute(filters=None):
 		order_by="slot_start asc",
 		limit_page_length=500,
 	)
+	# patients' names and phones shown to the staff: the access audit (cpts_snp.services.access_audit)
+	access_audit.note_records("SNP Booking", [row.name for row in rows], access_audit.REPORT)
 	for row in rows:
 		row.patient = f"{row.patient_first_name or ''} {row.patient_last_name or ''}".strip()
 		row.status = _(row.status)
