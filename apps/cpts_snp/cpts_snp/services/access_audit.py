@@ -79,9 +79,11 @@ def note_list(doctype: str, user: str) -> None:
 	(its `doctype` argument, or the REST path); names and count are read from the answer at the end."""
 	if doctype not in AUDITED or not _audited_request(user) or _requested_doctype() != doctype:
 		return
-	if _method() in COUNT_METHODS:
+	method = _method()
+	if method in COUNT_METHODS:
 		return
-	_pending()["lists"].setdefault((doctype, _kind(LIST)), {"names": None, "from_answer": True})
+	kind = _kind(RECORD if method == "frappe.client.get_value" else LIST)
+	_pending()["lists"].setdefault((doctype, kind), {"names": None, "from_answer": True})
 
 
 def note_records(doctype: str, names, kind: str = LIST) -> None:
@@ -97,12 +99,19 @@ def note_records(doctype: str, names, kind: str = LIST) -> None:
 
 
 def _audited_request(user: str) -> bool:
+	"""Whether this is an HTTP request of `user`, the session's, holding a staff role (known once per request)."""
 	request = getattr(frappe.local, "request", None)
 	if request is None or user != frappe.session.user or user in ("Administrator", "Guest"):
 		return False
-	from cpts_snp.permissions import STAFF_ROLES
+	known = frappe.flags.cpts_audited_user
+	if not known or known[0] != user:
+		from cpts_snp.permissions import STAFF_ROLES
 
-	return bool(STAFF_ROLES.intersection(frappe.get_roles(user)))
+		known = frappe.flags.cpts_audited_user = (
+			user,
+			bool(STAFF_ROLES.intersection(frappe.get_roles(user))),
+		)
+	return known[1]
 
 
 def _pending() -> dict:
@@ -112,9 +121,13 @@ def _pending() -> dict:
 	return pending
 
 
+def _path() -> str:
+	return getattr(frappe.local.request, "path", None) or ""
+
+
 def _method() -> str:
 	"""The whitelisted method of the request (/api/method/<method>), else ''."""
-	path = frappe.local.request.path or ""
+	path = _path()
 	if path.startswith("/api/method/"):
 		return path[len("/api/method/") :].strip("/")
 	return frappe.local.form_dict.get("cmd") or ""
@@ -125,7 +138,7 @@ def _requested_doctype() -> str | None:
 	doctype = frappe.local.form_dict.get("doctype")
 	if isinstance(doctype, str) and doctype:
 		return doctype
-	path = frappe.local.request.path or ""
+	path = _path()
 	for prefix in ("/api/resource/", "/api/v1/resource/", "/api/v2/document/"):
 		if path.startswith(prefix):
 			return path[len(prefix) :].split("/", 1)[0]
@@ -134,7 +147,7 @@ def _requested_doctype() -> str | None:
 
 def _kind(default: str) -> str:
 	"""The kind of read of the request: print, export, report, search by its path, else `default`."""
-	path, method = frappe.local.request.path or "", _method()
+	path, method = _path(), _method()
 	if path.startswith("/printview") or method.startswith(
 		("frappe.utils.print_format.", "frappe.www.printview.")
 	):
@@ -185,9 +198,9 @@ def _rows(pending: dict) -> list[dict]:
 		"timestamp": now,
 		"user": user,
 		"roles": ", ".join(sorted(STAFF_ROLES.intersection(frappe.get_roles(user))))[:140],
-		"method": (request.path or "")[:140],
+		"method": _path()[:140],
 		"ip_address": (frappe.local.request_ip or "")[:140],
-		"user_agent": (request.headers.get("User-Agent") or "")[:140],
+		"user_agent": (getattr(request, "headers", {}).get("User-Agent") or "")[:140],
 		"filters": _filters(),
 	}
 	rows = []
