@@ -112,6 +112,11 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
 	("SNP Callback", "status"): ("Waiting", "Offered", "Booked", "Dropped"),
 }
 CHOICES[("SNP Callback", "reason_category")] = CHOICES[("SNP Call", "reason_category")]
+# RGPD (cpts_snp.services.privacy): the requests of a person about his data, and the log of the retention job
+CHOICES[("SNP Data Subject Request", "request_type")] = ("Access", "Erasure", "Access and erasure")
+CHOICES[("SNP Data Subject Request", "status")] = ("Open", "Searched", "Exported", "Erased")
+CHOICES[("SNP Privacy Log", "operation")] = ("Retention", "Erasure")
+CHOICES[("SNP Privacy Log", "status")] = ("Completed", "Failed", "Disabled")
 
 # (doctype, fieldname) -> value -> Frappe indicator colour (list views, forms, desk page, calendar)
 COLOURS: dict[tuple[str, str], dict[str, str]] = {
@@ -172,6 +177,13 @@ COLOURS: dict[tuple[str, str], dict[str, str]] = {
 		"Booked": "green",
 		"Dropped": "darkgrey",
 	},
+}
+
+COLOURS[("SNP Data Subject Request", "status")] = {
+	"Open": "orange",
+	"Searched": "blue",
+	"Exported": "purple",
+	"Erased": "darkgrey",
 }
 
 # Frappe's indicator colours (frappe/public/scss/common/indicator.scss) and their hex, for the calendar's events

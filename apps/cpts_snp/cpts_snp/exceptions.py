@@ -85,3 +85,7 @@ class DuplicatePatientError(frappe.ValidationError):
 
 class MergeError(frappe.ValidationError):
 	"""Two patient records that cannot be merged (the same one, or one already merged)."""
+
+
+class DataRequestError(frappe.ValidationError):
+	"""A data subject request (RGPD) that cannot be searched, exported or erased as asked."""

@@ -113,6 +113,9 @@ scheduler_events = {
 		# in January, each doctor gets the previous year's statement of indemnities, once
 		# (cpts_snp.services.annual_statement)
 		"cpts_snp.services.annual_statement.send_january_statements",
+		# RGPD: patient data older than SNP Settings' retention periods are anonymised, their copies purged
+		# (cpts_snp.services.privacy)
+		"cpts_snp.services.privacy.anonymise_expired",
 		# the staff read audit past its retention period (cpts_snp.services.access_audit)
 		"cpts_snp.services.access_audit.purge_expired",
 	],

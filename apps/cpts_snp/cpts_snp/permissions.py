@@ -57,6 +57,7 @@ SERVER_OWNED = {
 			"rebook_outcome",
 			"rebooked_as",
 			"rebooked_from",
+			"anonymised_on",
 		),
 		SERVER_ONLY,
 	),
@@ -91,9 +92,18 @@ SERVER_OWNED = {
 		),
 		SERVER_ONLY,
 	),
-	"SNP Call": (("booking", "handled_by", "patient"), SERVER_ONLY),
+	"SNP Call": (("booking", "handled_by", "patient", "anonymised_on"), SERVER_ONLY),
 	"SNP Patient": (("dedup_key", "merged_into", "merged_by", "merged_on"), SERVER_ONLY),
-	"SNP Callback": (("patient", "call", "requested_by", "booking", "closed_reason", "offers"), SERVER_ONLY),
+	"SNP Callback": (
+		("patient", "call", "requested_by", "booking", "closed_reason", "offers", "anonymised_on"),
+		SERVER_ONLY,
+	),
+	# RGPD (cpts_snp.services.privacy): what was found, exported and erased is the application's record
+	"SNP Data Subject Request": (
+		("status", "identity_hash", "found_count", "counts", "records", "searched_on", "searched_by")
+		+ ("export_json", "export_pdf", "exported_on", "exported_by", "erased_on", "erased_by"),
+		SERVER_ONLY,
+	),
 	"SNP Payment Run": (("computed_by", "computed_at", "approved_by", "paid_on"), SERVER_ONLY),
 	"SNP Indemnity Payment": (
 		("run", "professional", "amount", "iban", "bic", "paid_on", "lines"),
@@ -829,6 +839,19 @@ def staff_only_has_permission(doc, ptype=None, user=None) -> bool | None:
 	return None if is_staff(user or frappe.session.user) else False
 
 
+def coordination_only_query(user: str | None = None) -> str:
+	"""Records for the coordination only (RGPD requests and their log): not the télésecrétariat nor finance."""
+	return "" if _is_coordination(user or frappe.session.user) else "1 = 0"
+
+
+def coordination_only_has_permission(doc, ptype=None, user=None) -> bool | None:
+	return None if _is_coordination(user or frappe.session.user) else False
+
+
+def _is_coordination(user: str) -> bool:
+	return user == "Administrator" or bool(COORDINATION.intersection(frappe.get_roles(user)))
+
+
 def shared_query(user: str | None = None) -> str:
 	"""Reference data every role that may read the doctype reads whole (sectors, protocols, the rota)."""
 	return ""
@@ -859,6 +882,9 @@ RECORD_RULES = {
 	"SNP Sector": (shared_query, shared_has_permission),
 	"SNP Protocol": (shared_query, shared_has_permission),
 	"SNP Settings": (shared_query, shared_has_permission),
+	# a person's requests about his data (RGPD) and the log of the retention job: the coordination's
+	"SNP Data Subject Request": (coordination_only_query, coordination_only_has_permission),
+	"SNP Privacy Log": (coordination_only_query, coordination_only_has_permission),
 	"SNP Access Audit": (audit_query, audit_has_permission),
 }
 
