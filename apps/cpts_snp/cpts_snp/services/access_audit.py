@@ -224,12 +224,12 @@ def _rows(pending: dict) -> list[dict]:
 	for (doctype, kind), entry in pending["lists"].items():
 		names, count = entry["names"], None
 		if entry["from_answer"]:
-			names, count = _names_in(answer)
+			names, count = _names_in_export() if kind == EXPORT else _names_in(answer)
 			if not names:
 				names = _names_in_filters() or names
 		if count is None and names is not None:
 			count = len(names)
-		row(doctype, kind, names[0] if names and len(names) == 1 else None, count, names)
+		row(doctype, kind, names[0] if names and len(names) == 1 else None, count or 0, names)
 	return rows
 
 
@@ -262,6 +262,50 @@ def _names_in(data) -> tuple[list[str] | None, int | None]:
 		if isinstance(row, dict) and isinstance(row.get("name") or row.get("value"), str)
 	]
 	return names, len(data)
+
+
+def _names_in_export() -> tuple[list[str] | None, int | None]:
+	"""(names, number of rows) of the file Frappe's export made (frappe.desk.reportview.export_query: a header
+	row, then one row per record; the names in its « ID » column when it was exported)."""
+	import csv
+	import io
+
+	response = frappe.local.response
+	content, filename = response.get("filecontent"), response.get("filename") or ""
+	if response.get("type") != "binary" or not content:
+		return None, None
+	try:
+		if filename.endswith(".csv"):
+			text = content.decode("utf-8-sig") if isinstance(content, bytes) else content
+			rows = list(csv.reader(io.StringIO(text)))
+		elif filename.endswith(".xlsx"):
+			from openpyxl import load_workbook
+
+			sheet = load_workbook(io.BytesIO(content), read_only=True).active
+			rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+		else:
+			return None, None
+	except Exception:
+		return None, None
+	if not rows:
+		return None, 0
+	records = rows[1:]
+	at = _name_column()
+	names = [str(row[at]) for row in records if at is not None and len(row) > at and row[at]]
+	return (names or None), len(records)
+
+
+def _name_column() -> int | None:
+	"""The column of the names in an export: the place of `name` among the fields asked, after Frappe's « Sr »."""
+	fields = frappe.local.form_dict.get("fields")
+	try:
+		fields = json.loads(fields) if isinstance(fields, str) else fields
+	except ValueError:
+		return None
+	for at, field in enumerate(fields or []):
+		if isinstance(field, str) and field.replace("`", "").split(".")[-1].strip() == "name":
+			return at + 1
+	return None
 
 
 def _names_in_filters() -> list[str] | None:

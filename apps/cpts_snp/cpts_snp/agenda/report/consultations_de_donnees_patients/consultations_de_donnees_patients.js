@@ -17,21 +17,7 @@ frappe.query_reports["Consultations de donnees patients"] = {
 			reqd: 1,
 		},
 		{ fieldname: "user", label: __("User"), fieldtype: "Link", options: "User" },
-		{
-			fieldname: "reference_doctype",
-			label: __("Document type"),
-			fieldtype: "Select",
-			options: [
-				"",
-				"SNP Booking",
-				"SNP Call",
-				"SNP Patient",
-				"SNP Callback",
-				"SNP Absence",
-				"SNP Absence Booking",
-				"SNP Message Log",
-			].map((value) => ({ value, label: value ? __(value) : "" })),
-		},
+		{ fieldname: "reference_doctype", label: __("Document type"), fieldtype: "Link", options: "DocType" },
 		{ fieldname: "reference_name", label: __("Record"), fieldtype: "Data" },
 		{ fieldname: "patient", label: __("Patient"), fieldtype: "Link", options: "SNP Patient" },
 		{

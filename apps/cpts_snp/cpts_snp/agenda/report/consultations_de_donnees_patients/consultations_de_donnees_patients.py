@@ -136,7 +136,7 @@ def columns() -> list[dict]:
 		{"fieldname": "method", "label": _("Path or method"), "fieldtype": "Data", "width": 220},
 		{"fieldname": "ip_address", "label": _("IP address"), "fieldtype": "Data", "width": 120},
 		{"fieldname": "user_agent", "label": _("Browser (user agent)"), "fieldtype": "Data", "width": 200},
-		{"fieldname": "reference_doctype", "label": _("DocType"), "fieldtype": "Data", "hidden": 1},
+		{"fieldname": "reference_doctype", "label": _("Document type"), "fieldtype": "Data", "hidden": 1},
 	]
 
 
