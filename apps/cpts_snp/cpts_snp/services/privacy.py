@@ -160,7 +160,7 @@ def anonymise_expired(commit: bool = True) -> str:
 			# the patients of the records anonymised, then any other left without a record since the cutoff
 			delete_orphan_patients(counts, only=with_duplicates(unlinked))
 			delete_orphan_patients(counts, created_before=cutoff)
-			counts["Deleted Document"] += purge_deleted_documents(cutoff)
+			purge_deleted_documents(cutoff, counts)
 		if log_months:
 			counts["SNP Partner Access Log"] += _execute(
 				"""UPDATE `tabSNP Partner Access Log` SET `parameters` = NULL
@@ -177,17 +177,27 @@ def anonymise_expired(commit: bool = True) -> str:
 	return name
 
 
-def purge_deleted_documents(cutoff) -> int:
+def purge_deleted_documents(cutoff, counts: Counter) -> None:
 	"""Delete Frappe's copies of the deleted records of patient data that have aged: deleted before the cutoff,
-	or whose own date (the consultation, the call, the call-back's last day, read in the copy) is before it."""
+	or whose own date (the consultation, the call, the call-back's last day, read in the copy) is before it; and
+	what Frappe still keeps of those records (e-mails sent about them, error logs…)."""
 	own_date = " ".join(
 		f"WHEN {frappe.db.escape(doctype)} THEN {expression}" for doctype, expression in DELETED_DATE.items()
 	)
-	return _execute(
-		f"""DELETE FROM `tabDeleted Document` WHERE `deleted_doctype` IN %(doctypes)s
-		AND (`creation` < %(cutoff)s OR CASE `deleted_doctype` {own_date} END < %(cutoff)s)""",
+	rows = frappe.db.sql(
+		f"""SELECT `name`, `deleted_doctype`, `deleted_name` FROM `tabDeleted Document`
+		WHERE `deleted_doctype` IN %(doctypes)s
+			AND (`creation` < %(cutoff)s OR CASE `deleted_doctype` {own_date} END < %(cutoff)s)""",
 		{"doctypes": PATIENT_DOCTYPES, "cutoff": cutoff},
+		as_dict=True,
 	)
+	by_doctype = {}
+	for row in rows:
+		by_doctype.setdefault(row.deleted_doctype, []).append(row.deleted_name)
+	for doctype, names in by_doctype.items():
+		for start in range(0, len(names), BATCH):
+			purge_copies(doctype, names[start : start + BATCH], counts)
+	counts["Deleted Document"] += delete_rows("Deleted Document", [row.name for row in rows])
 
 
 def anonymise(doctype: str, names: list[str], counts: Counter, moment=None) -> set[str]:
@@ -487,7 +497,8 @@ def find_records(person: Person) -> dict[str, list[str]]:
 			if bookings
 			else []
 		)
-	found["SNP Partner Access Log"] = _partner_logs(person)
+	phones, _emails, spellings = _contacts(found)
+	found["SNP Partner Access Log"] = _partner_logs(person, phones, spellings)
 	return {doctype: sorted(set(names)) for doctype, names in found.items()}
 
 
@@ -548,9 +559,10 @@ def _calls(person: Person, patients: list[str], bookings: list[str]) -> list[str
 	return names
 
 
-def _partner_logs(person: Person) -> list[str]:
-	"""Partner access log rows whose request parameters name the person (or give his phone)."""
-	patterns = _patterns(person, phones=[person.phone] if person.phone else [], emails=[])
+def _partner_logs(person: Person, phones: set, spellings: dict) -> list[str]:
+	"""Partner access log rows whose request parameters name the person or give one of his phones."""
+	phones = set(phones) | ({person.phone} if person.phone else set())
+	patterns = _patterns(person, phones, emails=[], spellings=spellings)
 	if not patterns:
 		return []
 	condition, values = _matching("parameters", patterns)
@@ -924,7 +936,7 @@ def _contacts(found: dict) -> tuple[set, set, dict]:
 				phones.add(row.get(phone))
 			if email and row.get(email):
 				emails.add(row.get(email))
-	if found["SNP Message Log"]:
+	if found.get("SNP Message Log"):
 		for recipient in frappe.get_all(
 			"SNP Message Log", filters={"name": ["in", found["SNP Message Log"]]}, pluck="recipient"
 		):
