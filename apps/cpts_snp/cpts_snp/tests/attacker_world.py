@@ -354,6 +354,22 @@ def _build(world: World) -> None:
 		)
 		log.db_insert()
 		world.add("SNP Partner Access Log", log.name)
+	# the staff's read audit (cpts_snp.services.access_audit): read by the coordination only, written by nobody
+	for identity in (world["telesecretary"],):
+		audit = frappe.get_doc(
+			{
+				"doctype": "SNP Access Audit",
+				"timestamp": frappe.utils.now_datetime(),
+				"user": identity.user,
+				"kind": "Record read",
+				"reference_doctype": "SNP Booking",
+				"reference_name": world.records["SNP Booking"][0],
+				"record_count": 1,
+				"ip_address": "127.0.0.1",
+			}
+		)
+		audit.db_insert()
+		world.add("SNP Access Audit", audit.name)
 
 	# --- calls of the télésecrétariat --------------------------------------------------------------------------
 	for booking in world.records["SNP Booking"][:2]:
@@ -470,6 +486,7 @@ def _cleanup(world: World) -> None:
 		("SNP Callback Offer", {"parent": ["in", world.records.get("SNP Callback", []) or [""]]}),
 		("SNP Callback", {"name": ["in", world.records.get("SNP Callback", []) or [""]]}),
 		("SNP Call", {"caller_name": ["like", f"%{MARKER}%"]}),
+		("SNP Access Audit", {"user": ["in", users]}),
 		("SNP Booking", {"professional": ["in", pros]}),
 		("SNP Slot", {"professional": ["in", pros]}),
 		("SNP Professional Sector", {"parent": ["in", pros]}),
