@@ -50,13 +50,14 @@ def test_a_failed_call_log_leaves_the_slot_free(server, http_login, committed):
 	assert not frappe.db.exists("SNP Booking", {"slot": slot})
 
 
-def test_a_doctor_cannot_book_through_the_telesecretariat_endpoint(server, http_login, committed):
+def test_a_doctor_can_neither_search_the_shared_agenda_nor_book_through_the_telesecretariat_endpoint(server, http_login, committed):
 	doctor, _own = committed.doctor()
 	other_slot = make_slot(committed.professional(), in_hours(5)).name
 	frappe.db.commit()
 	session = http_login(doctor)
-	found = session.get(f"{server}/api/method/cpts_snp.api.telesecretariat.search_slots").json()["message"]
-	assert other_slot not in [s["name"] for s in found["slots"]]
+	search = session.get(f"{server}/api/method/cpts_snp.api.telesecretariat.search_slots")
+	assert search.status_code == 403 and other_slot not in search.text
+	assert "Seule l'équipe de la CPTS" in json.loads(json.loads(search.json()["_server_messages"])[0])["message"]
 	response = session.post(
 		f"{server}/api/method/cpts_snp.api.telesecretariat.book",
 		data={"slot": other_slot, "patient": json.dumps(PATIENT), "call": "{}"},

@@ -5,9 +5,11 @@ from datetime import timedelta
 
 import frappe
 from frappe import _
+from frappe.query_builder import Case
 from frappe.utils import get_datetime, now_datetime
 
 from cpts_snp.exceptions import UnknownCommuneError
+from cpts_snp.permissions import is_staff
 from cpts_snp.services.booking import book_slot
 from cpts_snp.services.settings import booking_horizon_hours
 
@@ -64,10 +66,14 @@ def neighbours_of(sectors: set[str]) -> set[str]:
 
 
 def find_free_slots(query: str | None = None, now=None, limit: int = 40) -> dict:
-	"""Free slots starting within the booking horizon. For a commune or sector: the caller's sector first, then
-	its neighbours, then the rest of the territory, each soonest first; without one: soonest first.
+	"""Free slots starting within the booking horizon, for the CPTS team (the shared agenda: every doctor's free
+	slots). For a commune or sector: the caller's sector first, then its neighbours, then the rest of the territory,
+	each soonest first; without one: soonest first.
 
-	At most three indexed queries (one per distance), whatever the size of the agenda."""
+	One indexed query on the horizon's free slots (status, start), ranked by distance in the database."""
+	frappe.has_permission("SNP Slot", "read", throw=True)
+	if not is_staff():
+		frappe.throw(_("Only the CPTS team searches the shared agenda."), frappe.PermissionError)
 	now = get_datetime(now) if now else now_datetime()
 	until = now + timedelta(hours=booking_horizon_hours())
 	matched = match_sectors(query)
@@ -79,40 +85,33 @@ def find_free_slots(query: str | None = None, now=None, limit: int = 40) -> dict
 			UnknownCommuneError,
 			title=_("Unknown commune"),
 		)
-	window = [["status", "=", "Available"], ["starts_at", ">", now], ["starts_at", "<=", until]]
+	Slot = frappe.qb.DocType("SNP Slot")
+	search = (
+		frappe.qb.from_(Slot)
+		.select(
+			Slot.name,
+			Slot.starts_at,
+			Slot.ends_at,
+			Slot.duration,
+			Slot.professional_name,
+			Slot.sector,
+			Slot.modality,
+			Slot.location,
+			Slot.is_pdsa,
+		)
+		.where((Slot.status == "Available") & (Slot.starts_at > now) & (Slot.starts_at <= until))
+	)
 	if matched:
 		near = neighbours_of(matched)
-		groups = [
-			(SAME_SECTOR, [["sector", "in", sorted(matched)]]),
-			(NEIGHBOUR_SECTOR, [["sector", "in", sorted(near)]] if near else None),
-			(OTHER_SECTOR, [["sector", "not in", sorted(matched | near)]]),
-		]
-	else:
-		groups = [(None, [])]
-	slots = []
-	for distance, sector_filter in groups:
-		if sector_filter is None or len(slots) >= limit:
-			continue
-		rows = frappe.get_list(
-			"SNP Slot",
-			filters=window + sector_filter,
-			fields=[
-				"name",
-				"starts_at",
-				"ends_at",
-				"duration",
-				"professional_name",
-				"sector",
-				"modality",
-				"location",
-				"is_pdsa",
-			],
-			order_by="starts_at asc",
-			limit_page_length=limit - len(slots),
-		)
-		for row in rows:
-			row.distance = distance
-		slots += rows
+		distance = Case().when(Slot.sector.isin(sorted(matched)), SAME_SECTOR)
+		if near:
+			distance = distance.when(Slot.sector.isin(sorted(near)), NEIGHBOUR_SECTOR)
+		distance = distance.else_(OTHER_SECTOR)
+		search = search.select(distance.as_("distance")).orderby(distance)
+	slots = search.orderby(Slot.starts_at).orderby(Slot.name).limit(limit).run(as_dict=True)
+	if not matched:
+		for slot in slots:
+			slot.distance = None
 	return {"sectors": sorted(matched), "horizon_end": until, "slots": slots}
 
 
