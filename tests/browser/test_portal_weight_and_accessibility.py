@@ -157,6 +157,7 @@ PORTAL_PAGES = [
 	"/snp/creneaux?semaine={week}",
 	"/snp/rendez-vous",
 	"/snp/absences",
+	"/snp/reunions",
 	"/snp/profil",
 	"/snp/indemnites",
 ]

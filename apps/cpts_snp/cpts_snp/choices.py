@@ -51,6 +51,7 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
 		"No-show",
 		"Permanence hour",
 		"Supervision half-day",
+		"Meeting attendance",
 		"Monthly cap",
 	),
 	("SNP Payment Run", "status"): (
@@ -110,6 +111,9 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
 		"No slot available",
 	),
 	("SNP Callback", "status"): ("Waiting", "Offered", "Booked", "Dropped"),
+	("SNP Meeting", "meeting_type"): ("Complex case concertation", "Working group", "Training"),
+	("SNP Meeting", "status"): ("Planned", "Held", "Attendance confirmed", "Cancelled"),
+	("SNP Meeting Participant", "kind"): ("Professional", "Partner staff", "Other"),
 }
 CHOICES[("SNP Callback", "reason_category")] = CHOICES[("SNP Call", "reason_category")]
 # RGPD (cpts_snp.services.privacy): the requests of a person about his data, and the log of the retention job
@@ -176,6 +180,12 @@ COLOURS: dict[tuple[str, str], dict[str, str]] = {
 		"Offered": "blue",
 		"Booked": "green",
 		"Dropped": "darkgrey",
+	},
+	("SNP Meeting", "status"): {
+		"Planned": "blue",
+		"Held": "orange",
+		"Attendance confirmed": "green",
+		"Cancelled": "darkgrey",
 	},
 }
 

@@ -87,5 +87,9 @@ class MergeError(frappe.ValidationError):
 	"""Two patient records that cannot be merged (the same one, or one already merged)."""
 
 
+class MeetingError(frappe.ValidationError):
+	"""A meeting whose duration, participants or attendance breaks its rules (cpts_snp.services.meetings)."""
+
+
 class DataRequestError(frappe.ValidationError):
 	"""A data subject request (RGPD) that cannot be searched, exported or erased as asked."""

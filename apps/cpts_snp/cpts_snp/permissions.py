@@ -110,6 +110,8 @@ SERVER_OWNED = {
 		SERVER_ONLY,
 	),
 	"SNP Partner": (("users", "certificate_cn", "certificate_ou", "certificate_user"), COORDINATION),
+	# who confirmed a meeting's attendance, and when: cpts_snp.services.meetings.confirm_attendance only
+	"SNP Meeting": (("confirmed_by", "confirmed_on"), SERVER_ONLY),
 }
 # Child rows never change parent (a REST PUT on a row could otherwise move it to another record).
 CHILD_OWNED = ("parent", "parenttype", "parentfield")

@@ -12,6 +12,7 @@ def navigation() -> list[tuple[str, str]]:
 		("/snp/creneaux", _("My slots")),
 		("/snp/rendez-vous", _("My appointments")),
 		("/snp/absences", _("My absences")),
+		("/snp/reunions", _("My meetings")),
 		("/snp/indemnites", _("My indemnities")),
 		("/snp/profil", _("My profile")),
 	]

@@ -23,6 +23,7 @@ from frappe.realtime import get_doc_room, get_doctype_room
 from frappe.utils import add_days, cint, flt, get_datetime, getdate, now_datetime, today
 
 from cpts_snp.exceptions import PaymentRunError
+from cpts_snp.services import meetings
 from cpts_snp.services.late_declaration import declared_in_time_sql
 
 PAID_ITEM = "`tabSNP Paid Item`"
@@ -85,11 +86,21 @@ ITEM_SOURCES = [
 		WHERE status = 'Scheduled' AND IFNULL(professional, '') != ''
 			AND starts_at >= %(start)s AND starts_at < %(end_next)s""",
 	),
+	# One item per professional present at a meeting whose attendance the coordination confirmed; the key names
+	# the meeting and the professional, so an attendance is paid once (services.meetings).
+	(
+		meetings.ITEM_TYPE,
+		"meeting_rate_per_hour",
+		meetings.KEY_PREFIX,
+		meetings.MEETING,
+		meetings.PAYABLE_SQL,
+	),
 ]
 
 # Quantity of an item when it is not 1 (an expression over the claimed item `c`); amount = quantity × rate.
 ITEM_QUANTITIES = {
 	"Permanence hour": "(SELECT pm.hours FROM `tabSNP Permanence` pm WHERE pm.name = c.item_name)",
+	meetings.ITEM_TYPE: meetings.QUANTITY_SQL,
 }
 
 # The scheme valid on a date: the one with the latest start on or before it.

@@ -407,6 +407,29 @@ def _build(world: World) -> None:
 	if callback.patient:
 		world.add("SNP Patient", callback.patient)
 
+	# --- a concertation meeting whose attendance is confirmed (its minutes: the coordination's only) ------------
+	from cpts_snp.services.meetings import confirm_attendance
+
+	meeting = frappe.get_doc(
+		{
+			"doctype": "SNP Meeting",
+			"meeting_type": "Complex case concertation",
+			"title": "Concertation de la matrice",
+			"meeting_date": add_days(today(), -2),
+			"start_time": "18:00:00",
+			"duration_hours": 2,
+			"sector": sector,
+			"minutes": "<p>Cas d'une patiente (confidentiel)</p>",
+			"participants": [
+				{"kind": "Professional", "professional": doctor_a.professional, "present": 1},
+				{"kind": "Professional", "professional": doctor_b.professional, "present": 0},
+				{"kind": "Other", "person_name": "Assistante sociale", "present": 1},
+			],
+		}
+	).insert()
+	confirm_attendance(meeting.name)
+	world.add("SNP Meeting", meeting.name)
+
 	# --- the CPTS bank details must hold a value for a leak of them to show --------------------------------
 	if not world.settings_before.get("cpts_iban"):
 		frappe.db.set_single_value(
@@ -487,6 +510,10 @@ def _cleanup(world: World) -> None:
 		("SNP Callback", {"name": ["in", world.records.get("SNP Callback", []) or [""]]}),
 		("SNP Call", {"caller_name": ["like", f"%{MARKER}%"]}),
 		("SNP Access Audit", {"user": ["in", users]}),
+		("SNP Meeting Participant", {"parent": ["in", world.records.get("SNP Meeting", []) or [""]]}),
+		("SNP Meeting Participant", {"professional": ["in", pros]}),
+		("SNP Meeting", {"name": ["in", world.records.get("SNP Meeting", []) or [""]]}),
+		("SNP Meeting", {"title": ["like", f"%{MARKER}%"]}),
 		("SNP Booking", {"professional": ["in", pros]}),
 		("SNP Slot", {"professional": ["in", pros]}),
 		("SNP Professional Sector", {"parent": ["in", pros]}),
