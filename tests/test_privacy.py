@@ -748,3 +748,56 @@ def test_the_results_of_a_request_are_the_servers(subject, coordinator):
 def test_the_coordination_workspace_links_the_requests():
 	workspace = frappe.get_doc("Workspace", "Soins non programmés")
 	assert {"SNP Data Subject Request", "SNP Privacy Log"} <= {link.link_to for link in workspace.links}
+
+
+# --- over HTTP: the coordination's buttons, the export downloaded, and nobody else -------------------------------
+def test_over_http_the_coordination_exports_and_downloads_the_pdf_others_get_403(
+	committed, server, http_login
+):
+	coordinator = committed.user(["Coordinateur CPTS"])
+	telesecretary = committed.user(["Télésecrétaire"])
+	professional = committed.professional()
+	e = person()
+	booking = book_slot(make_slot(professional, future_start(days=11, hour=10)).name, e)
+	request = frappe.get_doc(
+		{"doctype": "SNP Data Subject Request", "request_type": "Access", "phone": e.patient_phone}
+	).insert()
+	frappe.db.commit()
+	try:
+		session = http_login(coordinator)
+		answer = session.post(
+			f"{server}/api/method/cpts_snp.api.privacy.search", data={"request": request.name}
+		)
+		assert answer.ok, answer.text
+		assert answer.json()["message"]["SNP Booking"] == 1
+		answer = session.post(
+			f"{server}/api/method/cpts_snp.api.privacy.export_pdf", data={"request": request.name}
+		)
+		assert answer.ok, answer.text
+		url = answer.json()["message"]
+		download = session.get(f"{server}{url}")
+		assert download.ok and download.content.startswith(b"%PDF")
+		# the télésecrétariat neither downloads it, nor reads the request, nor calls the buttons
+		other = http_login(telesecretary)
+		assert other.get(f"{server}{url}").status_code == 403
+		assert other.get(f"{server}/api/resource/SNP Data Subject Request/{request.name}").status_code == 403
+		for method in ("search", "export_json", "export_pdf", "erase"):
+			refused = other.post(
+				f"{server}/api/method/cpts_snp.api.privacy.{method}",
+				data={"request": request.name, "confirm": 1},
+			)
+			assert refused.status_code == 403, (method, refused.text)
+		frappe.db.rollback()
+		assert frappe.db.get_value("SNP Booking", booking.name, "patient_last_name") == e.patient_last_name
+		assert frappe.db.get_value("SNP Data Subject Request", request.name, "export_pdf") == url
+	finally:
+		frappe.db.rollback()
+		for file in frappe.get_all(
+			"File",
+			{"attached_to_doctype": "SNP Data Subject Request", "attached_to_name": request.name},
+			pluck="name",
+		):
+			frappe.delete_doc("File", file, ignore_permissions=True, delete_permanently=True)
+		frappe.db.delete("SNP Data Subject Record", {"parent": request.name})
+		frappe.db.delete("SNP Data Subject Request", request.name)
+		frappe.db.commit()
