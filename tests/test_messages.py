@@ -311,3 +311,32 @@ def test_moving_a_booking_sends_the_patient_the_move_by_sms_from_the_settings_te
 	assert f"déplacé au {next_weekday(4):%d/%m/%Y} à 16:00" in text
 	[mail] = [m for m in to(queued(booking), "louise@example.fr") if "déplacé" in m["subject"]]
 	assert f"{next_weekday(2):%d/%m/%Y} à 09:30" in mail["text"]
+
+
+def test_a_template_naming_a_variable_its_message_does_not_have_is_refused_in_french():
+	def save(response):
+		template = frappe.get_doc("Email Template", "SNP - Confirmation patient")
+		template.response = response
+		template.save()
+
+	with pytest.raises(frappe.ValidationError, match="patinet") as refused:
+		save("<p>Bonjour {{ patinet }}, à {{ when }}.</p>")
+	assert "Variable inconnue" in str(refused.value) and "patient" in str(refused.value)
+	assert "patinet" not in frappe.db.get_value("Email Template", "SNP - Confirmation patient", "response")
+	with pytest.raises(frappe.ValidationError, match="reason"):
+		# the reason is never in a message: asking for it is refused, not mailed blank
+		save("<p>Bonjour {{ patient }}, à {{ when }}. {{ reason }}</p>")
+	with pytest.raises(frappe.ValidationError, match="pas valide|[Ss]yntax"):  # Frappe checks the syntax first
+		save("<p>Bonjour {{ patient }</p>")
+	# any booking field and the CPTS's phone may be used
+	save("<p>Bonjour {{ patient }}{% if cpts_phone %}, {{ cpts_phone }}{% endif %} : {{ sector }}.</p>")
+
+
+def test_every_default_text_passes_its_own_check_and_an_sms_text_with_a_typo_is_refused():
+	for kind, (name, subject, response) in notifications.MESSAGES.items():
+		notifications.check_variables(kind, subject, response)
+	settings = frappe.get_doc("SNP Settings")
+	settings.validate_sms_texts()  # the French defaults
+	settings.sms_reminder = "Rappel : RDV le {{ wen }} avec {{ professional_name }}."
+	with pytest.raises(frappe.ValidationError, match="wen"):
+		settings.validate_sms_texts()

@@ -158,6 +158,8 @@ doc_events["SNP Slot"] |= {
 }
 # Data Import of the app's records: only a doctype the user may import (cpts_snp.services.imports)
 doc_events["Data Import"] = {"validate": "cpts_snp.services.imports.check_import_permission"}
+# an « SNP - … » Email Template names only its message's variables (a typo would be mailed as a blank)
+doc_events["Email Template"] = {"validate": "cpts_snp.services.notifications.validate_email_template"}
 # The lists of choices and status colours, from their one definition, for the desk's JavaScript (cpts_snp.choices)
 extend_bootinfo = ["cpts_snp.choices.boot"]
 # A desk for each role: a User's landing workspace and sidebar modules follow his roles (cpts_snp.desks)

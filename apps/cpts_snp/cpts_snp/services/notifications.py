@@ -176,6 +176,73 @@ def ensure_template_permission() -> None:
 	frappe.clear_cache(doctype="Email Template")
 
 
+# Kinds whose context is a booking's (message_context(booking)): their texts may use every booking field
+_BOOKING_KINDS = ("booking_", "reminder_", "absence_")
+_BOOKING_KEYS = {"booking", "patient", "when", "patient_date_of_birth", "channel"}
+
+
+def template_variables(text: str | None) -> set[str]:
+	"""The names a Jinja text reads from its context (its own loop and `set` variables excluded)."""
+	from jinja2 import TemplateSyntaxError, meta
+
+	if not text:
+		return set()
+	try:
+		return meta.find_undeclared_variables(frappe.get_jenv().parse(text))
+	except TemplateSyntaxError as error:
+		frappe.throw(
+			_("This message text is not valid (line {0}): {1}").format(error.lineno, error.message),
+			title=_("Message text"),
+		)
+
+
+def available_variables(kind: str) -> set[str]:
+	"""What a text of `kind` may use: the CPTS's name and phone, the booking's fields (never its reasons) for a
+	booking's message, and whatever the French default of that kind uses."""
+	names = _default_variables(kind)
+	if kind.startswith(_BOOKING_KINDS):
+		fields = {
+			df.fieldname for df in frappe.get_meta("SNP Booking").fields if df.fieldtype not in ("Table",)
+		}
+		names |= _BOOKING_KEYS | fields
+	return names - _PRIVATE_FIELDS
+
+
+def check_variables(kind: str, *texts: str | None) -> None:
+	"""Refuse a text naming a variable its message does not have (a typo would be sent as an empty blank)."""
+	used = set().union(*(template_variables(text) for text in texts)) - set(frappe.get_jenv().globals)
+	unknown = used - available_variables(kind)
+	if unknown:
+		frappe.throw(
+			_("Unknown variable in this message: {0}. It may use: {1}.").format(
+				", ".join(sorted(unknown)),
+				", ".join(sorted(_default_variables(kind))),
+			),
+			title=_("Message text"),
+		)
+
+
+def _default_variables(kind: str) -> set[str]:
+	_name, subject, response = MESSAGES[kind]
+	return {"cpts_name", "cpts_phone"} | template_variables(subject) | template_variables(response)
+
+
+_KIND_OF_TEMPLATE = {name: kind for kind, (name, _subject, _response) in MESSAGES.items()}
+
+
+def validate_email_template(doc, method=None) -> None:
+	"""Email Template validate hook: an « SNP - … » template may only use its message's variables."""
+	kind = _KIND_OF_TEMPLATE.get(doc.name)
+	if kind:
+		check_variables(kind, doc.subject, doc.response_html if doc.use_html else doc.response)
+
+
+def validate_sms_texts(settings) -> None:
+	"""SNP Settings: each SMS text may only use its message's variables."""
+	for kind, field in SMS_FIELDS.items():
+		check_variables(kind, settings.get(field))
+
+
 def _when(value) -> str:
 	return format_datetime(value, "dd/MM/yyyy 'à' HH:mm") if value else ""
 

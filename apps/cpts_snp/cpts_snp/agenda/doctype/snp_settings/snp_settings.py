@@ -15,6 +15,7 @@ class SNPSettings(Document):
 		self.validate_pdsa_hours()
 		self.validate_cpts_bank_details()
 		self.validate_sas_identity()
+		self.validate_sms_texts()
 
 	def on_update(self):
 		if self.pdsa_schedule_changed():
@@ -36,6 +37,11 @@ class SNPSettings(Document):
 		return sorted(str(row.day) for row in before.bridge_days) != sorted(
 			str(row.day) for row in self.bridge_days
 		)
+
+	def validate_sms_texts(self):
+		from cpts_snp.services.notifications import validate_sms_texts
+
+		validate_sms_texts(self)
 
 	def validate_numbers(self):
 		for field in ("booking_horizon_hours", "generation_weeks", "supplement_weekly_cap"):
