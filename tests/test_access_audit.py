@@ -5,6 +5,8 @@ log) write none; nobody changes or deletes a row; the daily job deletes the rows
 DPO's report lists them with its filters."""
 
 import json
+import random
+import string
 
 import frappe
 import pytest
@@ -31,9 +33,14 @@ def world(server):
 	world.doctor, world.professional = records.doctor()
 	sector = make_sector().name
 	world.sector = sector
-	booking = book_slot(make_slot(world.professional, future_start(days=25, hour=9)).name, PATIENT)
+	# a patient of this module's own (the shared test identity may be deleted meanwhile by another test's cleanup)
+	world.phone = "061" + "".join(random.choices(string.digits, k=7))
+	patient = {**PATIENT, "patient_last_name": "Audit" + "".join(random.choices(string.ascii_lowercase, k=8))}
+	patient["patient_phone"] = world.phone
+	world.identity = patient
+	booking = book_slot(make_slot(world.professional, future_start(days=25, hour=9)).name, patient)
 	world.booking, world.patient = booking.name, booking.patient
-	to_rebook = book_slot(make_slot(world.professional, future_start(days=26, hour=9)).name, PATIENT)
+	to_rebook = book_slot(make_slot(world.professional, future_start(days=26, hour=9)).name, patient)
 	frappe.db.set_value("SNP Booking", to_rebook.name, "to_rebook", 1)
 	world.to_rebook = to_rebook.name
 	world.call = (
@@ -78,7 +85,10 @@ def world(server):
 	frappe.db.rollback()
 	frappe.db.delete(AUDIT, {"user": ["in", records.users]})
 	frappe.db.delete("SNP Call", {"name": world.call})
+	callback_patient = frappe.db.get_value("SNP Callback", world.callback, "patient")
 	frappe.db.delete("SNP Callback", {"name": world.callback})
+	if callback_patient and not frappe.db.exists("SNP Booking", {"patient": callback_patient}):
+		frappe.db.delete("SNP Patient", {"name": callback_patient})
 	frappe.db.delete("SNP Absence Booking", {"parent": world.absence})
 	frappe.db.delete("SNP Absence", {"name": world.absence})
 	frappe.db.commit()
@@ -345,14 +355,12 @@ def test_finding_a_patient_on_the_desk_page_writes_his_record_bookings_and_calls
 	rows = read(
 		world,
 		key,
-		lambda s: method(
-			s, server, "cpts_snp.api.telesecretariat.find_patient", phone=PATIENT["patient_phone"]
-		),
+		lambda s: method(s, server, "cpts_snp.api.telesecretariat.find_patient", phone=world.phone),
 	)
 	assert world.patient in listed(the_row(rows, "SNP Patient", access_audit.SEARCH))
 	assert world.booking in listed(the_row(rows, "SNP Booking", access_audit.SEARCH))
 	assert world.call in listed(the_row(rows, "SNP Call", access_audit.SEARCH))
-	assert PATIENT["patient_phone"] in the_row(rows, "SNP Patient", access_audit.SEARCH).filters
+	assert world.phone in the_row(rows, "SNP Patient", access_audit.SEARCH).filters
 
 
 @pytest.mark.parametrize("key", STAFF)
@@ -379,6 +387,25 @@ def test_the_report_a_replacer_writes_a_report_row(server, world, key):
 	assert world.to_rebook in listed(row) and world.booking not in listed(row)
 
 
+@pytest.mark.parametrize("key", STAFF)
+def test_the_report_a_replacer_exported_writes_an_export_row(server, world, key):
+	rows = read(
+		world,
+		key,
+		lambda s: method(
+			s,
+			server,
+			"frappe.desk.query_report.export_query",
+			http="post",
+			report_name="A replacer",
+			file_format_type="CSV",
+			filters={},
+			visible_idx=[],
+		),
+	)
+	assert world.to_rebook in listed(the_row(rows, "SNP Booking", access_audit.EXPORT))
+
+
 # --- who is not audited here ---------------------------------------------------------------------------------
 def test_a_doctors_reads_of_his_own_bookings_write_no_audit_row(server, world):
 	session = _login(server, world.doctor)
@@ -394,7 +421,7 @@ def test_a_partners_read_goes_to_the_partner_access_log_not_to_the_audit(server,
 	frappe.db.rollback()
 	slot = make_slot(world.professional, future_start(days=27, hour=11)).name
 	with as_user(p.user):
-		booking = book_slot(slot, PATIENT).name
+		booking = book_slot(slot, world.identity).name
 	frappe.db.commit()
 	try:
 		clear(p.user)

@@ -59,6 +59,14 @@ COUNT_METHODS = frozenset(
 		"frappe.desk.listview.get_group_by_count",
 	}
 )
+# Frappe's exports: of a list (report view), of a script report, of the Data Export tool
+EXPORT_METHODS = frozenset(
+	{
+		"frappe.desk.reportview.export_query",
+		"frappe.desk.query_report.export_query",
+		"frappe.core.doctype.data_export.exporter.export_data",
+	}
+)
 MAX_NAMES = 100  # names kept on a list row (the count says how many there were)
 MAX_TEXT = 1000  # characters of the filters kept
 
@@ -91,6 +99,8 @@ def note_records(doctype: str, names, kind: str = LIST) -> None:
 	the request (names added to those already noted)."""
 	if doctype not in AUDITED or not _audited_request(frappe.session.user):
 		return
+	if _kind(kind) in (EXPORT, PRINT):  # a report exported or printed: its rows left in a file
+		kind = _kind(kind)
 	entry = _pending()["lists"].setdefault((doctype, kind), {"names": [], "from_answer": False})
 	if entry["names"] is None:
 		entry["names"], entry["from_answer"] = [], False
@@ -152,10 +162,7 @@ def _kind(default: str) -> str:
 		("frappe.utils.print_format.", "frappe.www.printview.")
 	):
 		return PRINT
-	if method in (
-		"frappe.desk.reportview.export_query",
-		"frappe.core.doctype.data_export.exporter.export_data",
-	):
+	if method in EXPORT_METHODS:
 		return EXPORT
 	if method.startswith("frappe.desk.query_report."):
 		return REPORT
