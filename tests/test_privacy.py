@@ -27,6 +27,7 @@ from cpts_snp.services.payment_run import compute_run
 from cpts_snp.tests.factories import (
 	as_user,
 	future_start,
+	make_absence,
 	make_professional,
 	make_sector,
 	make_slot,
@@ -597,6 +598,10 @@ def test_the_erasure_leaves_nothing_of_the_person_in_any_table(subject, coordina
 	e = subject.e
 	words = needles(e) + [str(e.patient_date_of_birth)]
 	consultations = frappe.db.count("SNP Booking", {"professional": subject.p1, "status": "Honoured"})
+	# the doctor is away the day of the upcoming appointment: the absence lists the patient hit
+	day = getdate(subject.upcoming.slot_start)
+	absence = make_absence(subject.p1, day, day)
+	assert frappe.db.get_value("SNP Absence Booking", {"parent": absence.name}, "patient_phone")
 	cancel(subject.upcoming.name)
 	with as_user(coordinator):
 		privacy_api.export_json(subject.request)
@@ -604,6 +609,10 @@ def test_the_erasure_leaves_nothing_of_the_person_in_any_table(subject, coordina
 
 	assert erased["SNP Booking"] == len(subject.bookings) + 1
 	assert found_everywhere(words) <= subject.born_before
+	hit = frappe.db.get_value(
+		"SNP Absence Booking", {"parent": absence.name}, ["booking", "patient", "patient_phone"], as_dict=True
+	)
+	assert hit.booking == subject.upcoming.name and not hit.patient and not hit.patient_phone
 	# the figures stay: the bookings are there, anonymised, with their status
 	assert frappe.db.count("SNP Booking", {"professional": subject.p1, "status": "Honoured"}) == consultations
 	for booking in subject.bookings:
