@@ -337,8 +337,11 @@ KEPT_BOOKING_FIELDS += ("patient_of_doctor", "is_snp", "is_pdsa", "supplement_el
 
 
 # --- retention -----------------------------------------------------------------------------------------------------
-def test_the_retention_keeps_every_key_figure_and_payment_and_leaves_nothing_of_old_patients(old_world):
+def test_the_retention_keeps_every_key_figure_and_payment_and_leaves_nothing_of_old_patients(
+	old_world, monkeypatch
+):
 	w = old_world
+	monkeypatch.setattr(privacy, "BATCH", 2)  # several batches of each doctype
 	before = key_figures(w)
 	assert before["payments"] and before["items"], "the world's run pays its doctors"
 	assert before["aci"]["consultations"] >= 2

@@ -148,12 +148,14 @@ def anonymise_expired(commit: bool = True) -> str:
 			cutoff = log.patient_data_before
 			unlinked = set()
 			for doctype in ANONYMISED:
+				last = ""  # a batch at a time, in the order of the primary key (each batch reads on from the last)
 				while names := frappe.db.sql_list(
 					f"""SELECT `name` FROM `tab{doctype}`
-					WHERE `anonymised_on` IS NULL AND {RECORD_DATE[doctype]} < %s
+					WHERE `name` > %s AND `anonymised_on` IS NULL AND {RECORD_DATE[doctype]} < %s
 					ORDER BY `name` LIMIT {BATCH}""",
-					cutoff,
+					(last, cutoff),
 				):
+					last = names[-1]
 					unlinked |= anonymise(doctype, names, counts, started)
 					if commit:
 						frappe.db.commit()
