@@ -326,17 +326,58 @@ def test_a_template_naming_a_variable_its_message_does_not_have_is_refused_in_fr
 	with pytest.raises(frappe.ValidationError, match="reason"):
 		# the reason is never in a message: asking for it is refused, not mailed blank
 		save("<p>Bonjour {{ patient }}, à {{ when }}. {{ reason }}</p>")
-	with pytest.raises(frappe.ValidationError, match="pas valide|[Ss]yntax"):  # Frappe checks the syntax first
+	with pytest.raises(
+		frappe.ValidationError, match=r"pas valide|[Ss]yntax"
+	):  # Frappe checks the syntax first
 		save("<p>Bonjour {{ patient }</p>")
 	# any booking field and the CPTS's phone may be used
 	save("<p>Bonjour {{ patient }}{% if cpts_phone %}, {{ cpts_phone }}{% endif %} : {{ sector }}.</p>")
 
 
 def test_every_default_text_passes_its_own_check_and_an_sms_text_with_a_typo_is_refused():
-	for kind, (name, subject, response) in notifications.MESSAGES.items():
+	for kind, (_name, subject, response) in notifications.MESSAGES.items():
 		notifications.check_variables(kind, subject, response)
 	settings = frappe.get_doc("SNP Settings")
 	settings.validate_sms_texts()  # the French defaults
 	settings.sms_reminder = "Rappel : RDV le {{ wen }} avec {{ professional_name }}."
 	with pytest.raises(frappe.ValidationError, match="wen"):
 		settings.validate_sms_texts()
+
+
+def _failed_sms(booking):
+	with sms_gateway() as gateway:
+		gateway.status, gateway.body = 503, "Service indisponible"
+		log = sms.queue(booking.patient_phone, "Bonjour Louise", booking=booking.name, kind="test")
+		assert sms.send_logged(log.name) == "Failed"
+	return log
+
+
+def test_the_telesecretariat_sends_a_failed_sms_again_on_the_same_row_and_a_doctor_may_not(booking):
+	from cpts_snp.tests.factories import as_user, make_user
+
+	log = _failed_sms(booking)
+	for roles in (["Médecin SNP"], ["Comptable CPTS"]):
+		with as_user(make_user(roles=roles, desk_user=roles != ["Médecin SNP"])):
+			with pytest.raises(frappe.PermissionError):
+				sms.retry(log.name)
+	assert frappe.db.get_value("SNP Message Log", log.name, "status") == "Failed"  # nothing written
+
+	telesecretary = make_user(roles=["Télésecrétaire"], desk_user=True)
+	with sms_gateway() as gateway:
+		with as_user(telesecretary):
+			sms.retry(log.name)
+		log.reload()
+		assert (log.status, log.attempts, log.retried_by, log.error) == ("Queued", 2, telesecretary, None)
+		assert sms.send_logged(log.name) == "Sent"
+	[request] = gateway.received
+	assert request["to"] == "+33611223344" and request["text"] == "Bonjour Louise"
+	with pytest.raises(frappe.ValidationError, match="Seul un SMS en échec"):
+		sms.retry(log.name)  # sent now: never twice
+
+
+def test_a_failed_sms_of_a_cancelled_booking_is_not_sent_again(booking):
+	log = _failed_sms(booking)
+	frappe.db.set_value("SNP Booking", booking.name, "status", "Cancelled")
+	with sms_gateway(), pytest.raises(frappe.ValidationError, match="annulé ou passé"):
+		sms.retry(log.name)
+	assert frappe.db.get_value("SNP Message Log", log.name, "status") == "Failed"

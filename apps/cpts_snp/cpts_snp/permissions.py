@@ -69,7 +69,7 @@ SERVER_OWNED = {
 	# what was sent about a booking, and what the gateway answered (cpts_snp.services.sms): the app's record
 	"SNP Message Log": (
 		("booking", "kind", "channel", "recipient", "message", "status", "unique_key", "sent_at")
-		+ ("http_status", "answer", "error"),
+		+ ("http_status", "answer", "error", "attempts", "retried_by"),
 		SERVER_ONLY,
 	),
 	"SNP Availability Template": (("professional", "professional_name"), COORDINATION),
@@ -165,6 +165,14 @@ def _value(doc, field):
 	if fieldtype in ("Datetime", "Date"):
 		return str(get_datetime(value))
 	return str(value)
+
+
+# who sends a failed SMS again (the desk that answers the patients, and the coordination)
+MESSAGE_RESENDERS = COORDINATION | {"Télésecrétaire"}
+
+
+def can_resend_messages(user: str | None = None) -> bool:
+	return bool(MESSAGE_RESENDERS & set(frappe.get_roles(user or frappe.session.user)))
 
 
 def is_staff(user: str | None = None) -> bool:

@@ -11,7 +11,8 @@ parameters, other parameters (or headers), GET or POST, JSON when a Content-Type
 import frappe
 import phonenumbers
 import requests
-from frappe.utils import cint, now_datetime
+from frappe import _
+from frappe.utils import cint, get_datetime, now_datetime
 
 from cpts_snp.services.settings import get_settings
 
@@ -126,3 +127,40 @@ def send_logged(log_name: str) -> str:
 		)
 	log.db_set(values, update_modified=True)
 	return values["status"]
+
+
+def retry(log_name: str):
+	"""Send a failed SMS again (« Renvoyer le SMS »): the same text to the same number, on the same log row
+	(attempts + 1, who asked), from the queue once committed. Refused for a message already sent or on its way,
+	an e-mail, a text already anonymised, a booking cancelled or whose appointment has passed."""
+	from cpts_snp.permissions import can_resend_messages
+
+	if not can_resend_messages():
+		frappe.throw(
+			_("Only the télésecrétariat and the coordination send a message again."), frappe.PermissionError
+		)
+	log = frappe.get_doc("SNP Message Log", log_name, for_update=True)
+	log.check_permission("read")
+	if log.channel != "SMS" or log.status != "Failed":
+		frappe.throw(_("Only a failed SMS can be sent again (this one is « {0} »).").format(_(log.status)))
+	if not log.recipient or not log.message:
+		frappe.throw(_("This SMS was anonymised: it can no longer be sent."))
+	if log.booking:
+		status, start = frappe.db.get_value("SNP Booking", log.booking, ["status", "slot_start"])
+		if status == "Cancelled" or (start and get_datetime(start) <= now_datetime()):
+			frappe.throw(
+				_("The booking of this SMS is cancelled or its time has passed: it is not sent again.")
+			)
+	if not gateway_configured():
+		frappe.throw(_("No SMS gateway is configured (SMS Settings)."))
+	log.db_set(
+		{
+			"status": "Queued",
+			"error": None,
+			"attempts": cint(log.attempts or 1) + 1,
+			"retried_by": frappe.session.user,
+		},
+		update_modified=True,
+	)
+	frappe.enqueue(SEND_METHOD, log_name=log.name, enqueue_after_commit=True)
+	return log
