@@ -518,6 +518,29 @@ def test_the_audit_is_read_by_the_coordination_not_by_the_telesecretariat(server
 	assert telesecretary.status_code == 403 or telesecretary.json()["data"] == []
 
 
+def test_the_data_protection_officer_reads_the_audit_and_its_report_but_no_patient_data(server, world):
+	read(world, "telesecretary", lambda s: s.get(f"{server}/api/resource/SNP Booking/{world.booking}"))
+	dpo = world.records.user(["Délégué à la protection des données"])
+	frappe.db.commit()
+	session = _login(server, dpo)
+	report = method(
+		session,
+		server,
+		"frappe.desk.query_report.run",
+		report_name="Consultations de donnees patients",
+		filters={"from_date": today(), "to_date": today(), "user": world.telesecretary},
+		ignore_prepared_report=1,
+	)
+	assert report.ok, report.text[:300]
+	assert [row["reference_name"] for row in report.json()["message"]["result"]] == [world.booking]
+	listed_rows = session.get(
+		f"{server}/api/resource/{AUDIT}", params={"filters": json.dumps({"user": world.telesecretary})}
+	)
+	assert listed_rows.ok and len(listed_rows.json()["data"]) == 1
+	assert session.get(f"{server}/api/resource/SNP Booking/{world.booking}").status_code == 403
+	assert audit_rows(dpo) == []
+
+
 def _row(user, timestamp, **values):
 	now = now_datetime()
 	row = {
@@ -540,19 +563,17 @@ def _row(user, timestamp, **values):
 def test_the_daily_job_deletes_only_the_rows_past_their_retention(world):
 	user = world.coordinator
 	months = frappe.db.get_single_value("SNP Settings", "access_audit_retention_months")
+	assert months == 12, "the retention of the settings, 12 months by default"
 	try:
 		old = _row(user, add_months(now_datetime(), -13), reference_name="OLD")
 		recent = _row(user, add_months(now_datetime(), -11), reference_name="RECENT")
-		frappe.db.set_single_value("SNP Settings", "access_audit_retention_months", 0)
-		access_audit.purge_expired()
+		assert access_audit.purge_expired(months=0) == 0
 		assert frappe.db.exists(AUDIT, old), "0 keeps the audit forever"
-		frappe.db.set_single_value("SNP Settings", "access_audit_retention_months", 12)
-		assert access_audit.purge_expired() >= 1
+		assert access_audit.purge_expired() >= 1  # the settings' 12 months
 		assert not frappe.db.exists(AUDIT, old)
 		assert frappe.db.exists(AUDIT, recent)
 	finally:
 		frappe.db.rollback()
-		frappe.db.set_single_value("SNP Settings", "access_audit_retention_months", months)
 		frappe.db.delete(AUDIT, {"user": user})
 		frappe.db.commit()
 

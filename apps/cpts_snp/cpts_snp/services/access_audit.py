@@ -343,15 +343,18 @@ def _filters() -> str | None:
 
 
 # --- retention ------------------------------------------------------------------------------------------------
-def purge_expired() -> int:
-	"""Daily job: delete the audit rows older than SNP Settings' access_audit_retention_months (0: kept forever).
-	Returns how many were deleted."""
-	months = cint(frappe.db.get_single_value("SNP Settings", "access_audit_retention_months"))
+def purge_expired(months: int | None = None) -> int:
+	"""Daily job: delete the audit rows older than `months` (by default SNP Settings' access_audit_retention_months;
+	0 keeps them forever), a thousand at a time, each batch committed. Returns how many were deleted."""
+	if months is None:
+		months = cint(frappe.db.get_single_value("SNP Settings", "access_audit_retention_months"))
 	if months <= 0:
 		return 0
-	cutoff = add_months(now_datetime(), -months)
-	count = frappe.db.count(AUDIT_DOCTYPE, {"timestamp": ["<", cutoff]})
-	if count:
-		frappe.db.delete(AUDIT_DOCTYPE, {"timestamp": ["<", cutoff]})
+	cutoff, deleted = add_months(now_datetime(), -months), 0
+	while names := frappe.get_all(
+		AUDIT_DOCTYPE, {"timestamp": ["<", cutoff]}, pluck="name", order_by="timestamp asc", limit=1000
+	):
+		frappe.db.delete(AUDIT_DOCTYPE, {"name": ["in", names]})
 		frappe.db.commit()
-	return count
+		deleted += len(names)
+	return deleted
