@@ -163,8 +163,23 @@ nginx_mime_types() {
 	printf '%s/mime.types' "$(dirname "${conf:-/etc/nginx/nginx.conf}")"
 }
 
+# production_sas_mtls_map [PROXY_SECRET]: "NAME SITE SECRET" lines, production_site_map with each site's own
+# proxy secret (site_proxy_secret; PROXY_SECRET, when given, is PROD_SITE's): the SAS mTLS entry's maps.
+production_sas_mtls_map() {
+	local name site main_secret=${1:-}
+	local -A secrets=()
+	[ -z "$main_secret" ] || secrets[$PROD_SITE]=$main_secret
+	while read -r name site; do
+		if [ -z "${secrets[$site]:-}" ]; then
+			secrets[$site]=$(site_proxy_secret "$site") && [ -n "${secrets[$site]}" ] || return 1
+		fi
+		printf '%s %s %s\n' "$name" "$site" "${secrets[$site]}"
+	done < <(production_site_map)
+}
+
 # render_production_nginx [PROXY_SECRET]: PROD_NGINX_PREFIX/{nginx.conf, cpts-production.conf, headers.conf and,
-# when SAS_MTLS_CERT is set, sas-mtls.conf}, checked with nginx -t. nginx runs in the foreground (supervised).
+# when SAS_MTLS_CERT is set, sas-mtls.conf: the SAS mTLS entry of every site, each with its own proxy secret},
+# checked with nginx -t. nginx runs in the foreground (supervised).
 render_production_nginx() {
 	local secret=${1:-} prefix=$PROD_NGINX_PREFIX http_listen https_listen port_suffix="" mtls_include=""
 	local name site server_names="" site_map=""
@@ -179,8 +194,9 @@ render_production_nginx() {
 	https_listen=${PROD_BIND:+$PROD_BIND:}$PROD_HTTPS_PORT
 	if [ "$PROD_HTTPS_PORT" != 443 ]; then port_suffix=":$PROD_HTTPS_PORT"; fi
 	if [ -n "${SAS_MTLS_CERT:-}" ]; then
-		[ -n "$secret" ] || secret=$(site_proxy_secret "$PROD_SITE")
-		render_sas_mtls_server "$prefix/sas-mtls.conf" "$PROD_SITE" "http://127.0.0.1:$PROD_WEB_PORT" "$secret" ||
+		local mtls_map
+		mtls_map=$(production_sas_mtls_map "$secret") || die "SAS mTLS: could not read the sites' proxy secrets"
+		render_sas_mtls_sites "$prefix/sas-mtls.conf" "http://127.0.0.1:$PROD_WEB_PORT" "$mtls_map" ||
 			die "SAS mTLS: could not write the nginx configuration"
 		mtls_include="include $prefix/sas-mtls.conf;"
 	else

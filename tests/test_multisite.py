@@ -3,8 +3,12 @@
 scripts/production.sh (started on free loopback ports, as tests/test_production_stack.py does). Each site is
 reached by its own name (TLS SNI and Host header, the certificate naming it); a user of one site reaches nothing
 of the other: his session cookie and API token give nothing there, the other site's data is never listed (REST,
-FHIR), the same e-mail address has a separate password on each, and a client cannot pick the site himself."""
+FHIR), the same e-mail address has a separate password on each, and a client cannot pick the site himself.
+The SAS platform's mTLS entry (scripts/mtls.sh, SAS_MTLS_* set on the stack) serves both by host name too, each
+site with its own proxy secret: a partner's certificate reaches its own site's data, is nobody on the other,
+an unknown name (Host or SNI) is refused by nginx, and one site's secret means nothing to the other."""
 
+import ipaddress
 import json
 import os
 import shutil
@@ -39,7 +43,7 @@ def seed_site(key: str) -> dict:
 	"""On the connected site: a place, a doctor sharing his slots individually with the SAS and one free slot
 	there, a partner user with an API token, and the shared e-mail address as a coordinator with this site's
 	password. Committed; returns the names (for the other site's requests and the clean-up)."""
-	from cpts_snp.tests.factories import future_start, make_professional, make_slot, make_user
+	from cpts_snp.tests.factories import future_start, make_professional, make_slot, make_user, unique_suffix
 	from cpts_snp.tests.partner_factories import api_token, make_partner
 	from frappe.utils.password import update_password
 
@@ -57,7 +61,15 @@ def seed_site(key: str) -> dict:
 	professional = make_professional(sas_individual_sharing=1, place=place.name)
 	slot = make_slot(professional.name, future_start(DAY, 10), place=place.name)
 	partner_user = make_user(roles=["Partenaire SNP"], desk_user=True)
-	partner = make_partner(users=[partner_user], partner_type="SAS / SAMU")
+	# the SAS platform's client certificate for this site (mTLS entry): a CN and OU of this site's partner only
+	certificate_cn, certificate_ou = f"sas-{key}-{unique_suffix()}.sante.fr", f"Plateforme SAS {key.upper()}"
+	partner = make_partner(
+		users=[partner_user],
+		partner_type="SAS / SAMU",
+		certificate_cn=certificate_cn,
+		certificate_ou=certificate_ou,
+		certificate_user=partner_user,
+	)
 	user = frappe.get_doc(
 		{
 			"doctype": "User",
@@ -78,6 +90,7 @@ def seed_site(key: str) -> dict:
 		"partner": partner.name,
 		"users": [partner_user, SHARED_EMAIL],
 		"token": api_token(partner_user),
+		"certificate": [certificate_cn, certificate_ou],
 	}
 	frappe.db.commit()
 	return world
@@ -147,15 +160,16 @@ frappe.destroy()
 
 
 class NameAdapter(HTTPAdapter):
-	"""Sends `name` as TLS SNI and checks that the certificate names it, whatever address the URL has."""
+	"""Sends `name` as TLS SNI and checks that the certificate names it (or names `check`), whatever address the
+	URL has."""
 
-	def __init__(self, name: str):
-		self.name = name
+	def __init__(self, name: str, check: str | None = None):
+		self.name, self.check = name, check or name
 		super().__init__()
 
 	def init_poolmanager(self, *args, **kwargs):
 		kwargs["server_hostname"] = self.name
-		kwargs["assert_hostname"] = self.name
+		kwargs["assert_hostname"] = self.check
 		super().init_poolmanager(*args, **kwargs)
 
 
@@ -218,13 +232,52 @@ def fhir_slots(site: Site, token: str, *rpps: str) -> list[str]:
 	return [e["resource"]["id"] for e in bundle.get("entry", []) if e["resource"]["resourceType"] == "Slot"]
 
 
+def sas_mtls_pki(stack, folder: Path):
+	"""The test CA of tests/test_sas_mtls.py, a server certificate naming both sites, and the SAS_MTLS_* settings
+	of the stack: its nginx then serves the SAS platform's mTLS entry too, on a port of its own."""
+	from cryptography import x509
+	from cryptography.x509.oid import ExtendedKeyUsageOID
+	from test_production_stack import _free_port
+	from test_sas_mtls import PKI, _name
+
+	(folder / "pki").mkdir()
+	pki = PKI(folder / "pki")
+	_cert, (cert, key) = pki.issue(
+		"server.pem",
+		_name("127.0.0.1"),
+		ExtendedKeyUsageOID.SERVER_AUTH,
+		san=[x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName(SITE_B)],
+	)
+	port = _free_port()
+	stack.env.update(
+		{
+			"SAS_MTLS_CERT": cert,
+			"SAS_MTLS_KEY": key,
+			"SAS_MTLS_CLIENT_CA": str(pki.ca),
+			"SAS_MTLS_LISTEN": f"127.0.0.1:{port}",
+		}
+	)
+	return frappe._dict(pki=pki, port=port, base=f"https://127.0.0.1:{port}", ca=str(pki.ca), clients={})
+
+
+def proxy_secret(site: str) -> str | None:
+	from cpts_snp.services.client_certificates import SECRET_CONFIG_KEY
+
+	return json.loads((ROOT / "sites" / site / "site_config.json").read_text()).get(SECRET_CONFIG_KEY)
+
+
 @pytest.fixture(scope="module")
 def world():
+	from cpts_snp.services.client_certificates import SECRET_CONFIG_KEY
+	from frappe.installer import update_site_config
 	from test_production_stack import Stack
 
 	folder = Path(tempfile.mkdtemp(prefix="cpts-multisite-"))
 	folder.chmod(0o755)  # nginx's workers (an unprivileged user) read their temporary files
 	stack = Stack(folder)
+	mtls = sas_mtls_pki(stack, folder)
+	# the production stack gives the test site (A) a proxy secret of its own: removed afterwards if it had none
+	had_secret = bool(proxy_secret(frappe.local.site))
 	seeded = {}
 	try:
 		stack.up()
@@ -253,13 +306,17 @@ def world():
 		frappe.set_user("Administrator")
 		seeded["a"] = seed_site("a")
 		seeded["b"] = on_site_b("seed_site", "b")
-		yield frappe._dict(stack=stack, a=a, b=b, seeded=seeded, add_site_output=added.stdout)
+		for key in ("a", "b"):  # each site's SAS certificate, as IGC-Santé would issue it
+			mtls.clients[key] = mtls.pki.client(f"sas-{key}.pem", *seeded[key]["certificate"])[1]
+		yield frappe._dict(stack=stack, a=a, b=b, seeded=seeded, add_site_output=added.stdout, mtls=mtls)
 	finally:
 		if "a" in seeded:
 			clean_site(seeded["a"])
 		if "b" in seeded:
 			on_site_b("clean_site", seeded["b"])
 		stack.down()
+		if not had_secret:
+			update_site_config(SECRET_CONFIG_KEY, "None")
 		shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -368,6 +425,143 @@ def test_a_client_cannot_choose_the_site_himself(world):
 		)
 		.ok
 	)
+
+
+# --- The SAS platform's mTLS entry: every site by its host name, each with its own proxy secret ---
+
+
+def sas_get(world, host, client, path, sni=None, params=None, check=None) -> requests.Response:
+	"""GET on the mTLS port with `client`'s certificate (None: none), `Host: host`, TLS SNI `sni` (default
+	`host`; no SNI for an IP address, as a browser or curl)."""
+	mtls = world.mtls
+	session = VerifiedSession(mtls.ca)
+	sni = sni or host
+	if not sni.replace(".", "").isdigit():
+		session.mount("https://", NameAdapter(sni, check))
+	session.headers.update({"Host": host, "Accept": "application/fhir+json"})
+	cert = mtls.clients[client] if client else None
+	return session.get(f"{mtls.base}{path}", cert=cert, params=params, timeout=60)
+
+
+def slot_search(*rpps: str) -> dict:
+	from cpts_snp.exports.fhir import PRACTITIONER_PARAM, RPPS_SYSTEM
+	from cpts_snp.tests.factories import future_start
+
+	day = str(future_start(DAY).date())
+	return {
+		"status": "free",
+		"start": [f"ge{day}", f"le{day}"],
+		PRACTITIONER_PARAM: ",".join(f"{RPPS_SYSTEM}|8{number}" for number in rpps),
+	}
+
+
+def bundle_slots(response: requests.Response) -> list[str]:
+	assert response.status_code == 200, response.text
+	bundle = response.json()
+	assert bundle["resourceType"] == "Bundle", bundle
+	return [e["resource"]["id"] for e in bundle.get("entry", []) if e["resource"]["resourceType"] == "Slot"]
+
+
+def test_the_mtls_entry_names_every_site_each_with_its_own_secret(world):
+	"""`make add-site` re-rendered the entry: both host names, a map to their sites, two different secrets, each
+	the one of its site's config; the file holds secrets: mode 600."""
+	conf_path = world.stack.folder / "config" / "nginx-production" / "sas-mtls.conf"
+	conf = conf_path.read_text()
+	assert conf_path.stat().st_mode & 0o777 == 0o600
+	secret_a, secret_b = proxy_secret(frappe.local.site), proxy_secret(SITE_B)
+	assert secret_a and secret_b and secret_a != secret_b
+	assert f"\t127.0.0.1 {frappe.local.site};" in conf and f"\t{SITE_B} {SITE_B};" in conf
+	assert f'\t{frappe.local.site} "{secret_a}";' in conf and f'\t{SITE_B} "{secret_b}";' in conf
+	assert f"server_name 127.0.0.1 {SITE_B}" in conf and "server_name _;" not in conf
+	assert "proxy_set_header X-Frappe-Site-Name $cpts_sas_site;" in conf
+
+
+def test_a_sites_sas_certificate_reaches_its_own_sites_data_over_mtls(world):
+	a, b = world.seeded["a"], world.seeded["b"]
+	# B's certificate on B's name: B's slot, and nothing of A's doctor (B has no such professional)
+	assert bundle_slots(
+		sas_get(world, SITE_B, "b", "/fhir/ps/Slot", params=slot_search(a["rpps"], b["rpps"]))
+	) == [b["slot"]]
+	assert bundle_slots(sas_get(world, SITE_B, "b", "/fhir/ps/Slot", params=slot_search(a["rpps"]))) == []
+	# A's on A's name (the stack's PROD_HOST): A's slot only, the searches in A's partner access log
+	frappe.db.rollback()
+	logged = frappe.db.count("SNP Partner Access Log", {"partner": a["partner"], "action": "Search slots"})
+	assert bundle_slots(
+		sas_get(world, "127.0.0.1", "a", "/fhir/ps/Slot", params=slot_search(a["rpps"], b["rpps"]))
+	) == [a["slot"]]
+	assert (
+		bundle_slots(sas_get(world, "127.0.0.1", "a", "/fhir/ps/Slot", params=slot_search(b["rpps"]))) == []
+	)
+	frappe.db.rollback()
+	assert frappe.db.count("SNP Partner Access Log", {"partner": a["partner"], "action": "Search slots"}) == (
+		logged + 2
+	)
+
+
+def test_a_sites_sas_certificate_is_nobody_on_the_other_site(world):
+	"""Each certificate is registered on its own site only: on the other site's name the application refuses it
+	(403, its CN and OU are no partner's there), whatever it asks."""
+	for host, client in (("127.0.0.1", "b"), (SITE_B, "a")):
+		response = sas_get(
+			world, host, client, "/fhir/ps/Slot", params=slot_search(world.seeded[client]["rpps"])
+		)
+		assert response.status_code == 403, response.text
+		body = response.json()
+		assert body["resourceType"] == "OperationOutcome"
+		assert "n'est enregistré pour aucun partenaire" in body["issue"][0]["diagnostics"]
+		assert "Bundle" not in response.text
+
+
+def test_a_name_the_mtls_entry_does_not_serve_is_refused_by_nginx(world):
+	"""An unknown Host, an unknown SNI, an SNI of one site with the Host of the other: 421 from nginx, never
+	passed to the application (and no certificate at all is still nginx's 400)."""
+	path, params = "/fhir/ps/Slot", slot_search(world.seeded["b"]["rpps"])
+	for host, sni in (
+		("autre-cpts.localhost", "127.0.0.1"),  # no SNI, an unknown Host
+		("autre-cpts.localhost", "autre-cpts.localhost"),
+		(SITE_B, "autre-cpts.localhost"),
+		("127.0.0.1", SITE_B),
+	):
+		response = sas_get(world, host, "b", path, sni=sni, params=params, check=SITE_B)
+		assert response.status_code == 421, (host, sni, response.text)
+		assert (
+			"nginx" in response.text
+			and "Bundle" not in response.text
+			and "OperationOutcome" not in response.text
+		)
+	response = sas_get(world, SITE_B, None, path, params=params)
+	assert response.status_code == 400 and "Bundle" not in response.text
+
+
+def test_a_sites_proxy_secret_means_nothing_to_the_other_site(world):
+	"""Straight to the web server (bypassing nginx): B's partner certificate headers with A's secret, for B,
+	are ignored (logged, the request stays anonymous: 401); with B's own secret they would count."""
+	from cpts_snp.tests.factories import unique_suffix
+
+	b = world.seeded["b"]
+	web = f"http://127.0.0.1:{world.stack.env['PROD_WEB_PORT']}"
+	cn, ou = b["certificate"]
+
+	def straight(site, secret, marker=""):
+		headers = {
+			"Host": site,
+			"X-Frappe-Site-Name": site,
+			"Accept": "application/fhir+json",
+			"X-SSL-Client-Verify": "SUCCESS",
+			"X-SSL-Client-S-DN": f"CN={cn},OU={ou}" + (f",L={marker}" if marker else ""),
+			"X-CPTS-Proxy-Secret": secret,
+		}
+		return requests.get(f"{web}/fhir/ps/Slot", params=slot_search(b["rpps"]), headers=headers, timeout=60)
+
+	marker = unique_suffix()
+	refused = straight(SITE_B, proxy_secret(frappe.local.site), marker)
+	assert refused.status_code == 401, refused.text
+	assert refused.json()["issue"][0]["code"] == "login"
+	log = ROOT / "logs" / "cpts_snp.mtls.log"
+	warning = next(line for line in log.read_text().splitlines() if marker in line)
+	assert "not sent by the trusted proxy" in warning
+	# the control: B's own secret (what B's nginx entry sends) makes the same headers B's partner
+	assert bundle_slots(straight(SITE_B, proxy_secret(SITE_B))) == [b["slot"]]
 
 
 def test_add_site_refuses_a_name_that_is_not_a_host_name():
