@@ -292,6 +292,32 @@ def test_a_cancellation_is_put_as_cancelled(sas, committed):
 	assert "Le patient va mieux" not in json.dumps(sas.of(booking.name)[1]["body"], ensure_ascii=False)
 
 
+def test_a_moved_sas_booking_is_put_with_its_new_time_and_doctor(sas, committed):
+	from cpts_snp.services.booking import move_booking
+
+	booking = sas_booking(committed)
+	sas_feedback.send_for_booking(booking.name)
+	other = committed.professional()
+	new_slot = make_slot(other, future_start(4, 15)).name
+	move_booking(booking.name, new_slot)
+	frappe.db.commit()
+	sas_feedback.send_due()
+
+	create, update = sas.of(booking.name)
+	assert (update["method"], update["body"]["status"]) == ("PUT", "booked")
+	assert update["body"]["slot"] == [{"reference": f"Slot/{new_slot}"}]
+	assert update["body"]["start"] == get_datetime(future_start(4, 15)).replace(tzinfo=PARIS).isoformat(
+		timespec="milliseconds"
+	)
+	rpps = frappe.db.get_value("SNP Professional", other, "rpps")
+	assert update["body"]["participant"][0]["actor"]["identifier"]["value"] == "8" + rpps
+	assert_conforms(update["body"])
+	assert [(m.operation, m.status) for m in messages(booking.name)] == [
+		("create", "Sent"),
+		("update", "Sent"),
+	]
+
+
 def test_a_sas_outage_is_retried_with_backoff_and_updates_wait_for_the_create(sas, committed):
 	sas.script = [(503, {}, ""), (503, {}, "")]
 	booking = sas_booking(committed)

@@ -1,6 +1,6 @@
 """INT_R03: bookings made through the SAS are reported back to the national SAS platform, through an outbox.
 
-- Queue: when a booking of the SAS channel is inserted, or its status changes later (doc_events of SNP Booking,
+- Queue: when a booking of the SAS channel is inserted, or its status or slot (a move) changes later (doc_events of SNP Booking,
   hooks.py), one `SNP SAS Message` is written in the booking's own transaction. A booking never waits for the SAS
   nor fails because of it: any error of the queueing is logged and the booking goes on.
 - Content: the FHIR Appointment (cpts_snp.exports.sas_appointment) is built when the message leaves, from the
@@ -67,8 +67,12 @@ def booking_inserted(booking, method=None) -> None:
 
 
 def booking_updated(booking, method=None) -> None:
-	"""on_update of SNP Booking: a later change of status of a SAS booking is reported (update)."""
-	if booking.flags.in_insert or booking.channel != CHANNEL or not booking.has_value_changed("status"):
+	"""on_update of SNP Booking: a later change of a SAS booking's status, or its move to another slot (time,
+	possibly doctor: the guide's « Mise à jour de rendez-vous » carries the whole Appointment), is reported
+	(update)."""
+	if booking.flags.in_insert or booking.channel != CHANNEL:
+		return
+	if not any(booking.has_value_changed(field) for field in ("status", "slot", "professional")):
 		return
 	queue(booking)
 
