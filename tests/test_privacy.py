@@ -191,6 +191,8 @@ def copies_of(booking, who) -> None:
 			"recipients": [{"recipient": who.patient_email, "status": "Sent"}],
 		}
 	).insert(ignore_permissions=True)
+	# an e-mail as Frappe builds it (MIME, quoted-printable: accents encoded, long lines cut)
+	email_naming(who, booking.name)
 	frappe.get_doc(
 		{
 			"doctype": "File",
@@ -206,6 +208,20 @@ def copies_of(booking, who) -> None:
 		message=f"Échec pour {who.patient_last_name} {who.patient_phone}",
 		reference_doctype="SNP Booking",
 		reference_name=booking.name,
+	)
+
+
+def email_naming(who, reference=None) -> None:
+	frappe.sendmail(
+		sender="noreply@cpts-test.fr",
+		recipients=["accueil@cpts-test.fr"],
+		subject="Rendez-vous à reprendre",
+		message="<p>"
+		+ "Le secrétariat a noté " * 3
+		+ f"que {who.patient_first_name} {who.patient_last_name} "
+		"rappellera demain matin.</p>",
+		reference_doctype="SNP Booking" if reference else None,
+		reference_name=reference,
 	)
 
 
@@ -474,6 +490,7 @@ def subject():
 	]
 	callbacks = [callback(e, sector, add_days(today(), -10), status="Dropped")]
 	copies_of(bookings[1], e)
+	email_naming(e)  # written from the desk: it says whose record it is nowhere
 	frappe.get_doc(
 		{
 			"doctype": "Communication",
@@ -605,6 +622,11 @@ def test_the_erasure_leaves_nothing_of_the_person_in_any_table(subject, coordina
 	day = getdate(subject.upcoming.slot_start)
 	absence = make_absence(subject.p1, day, day)
 	assert frappe.db.get_value("SNP Absence Booking", {"parent": absence.name}, "patient_phone")
+	# the e-mails Frappe built name her only in their encoded text: SQL alone would not find her there
+	emails = frappe.get_all(
+		"Email Queue", {"message": ["like", f"%{e.patient_last_name}%rappellera%"]}, pluck="message"
+	)
+	assert len(emails) == 2 and not any(e.patient_first_name in message for message in emails)
 	cancel(subject.upcoming.name)
 	with as_user(coordinator):
 		privacy_api.export_json(subject.request)

@@ -624,6 +624,86 @@ def _patterns(person: Person, phones, emails, spellings=None) -> list[list[str]]
 	return groups
 
 
+def _encoded_email_matches(patterns, exclude) -> list[str]:
+	"""The queued e-mails of the app whose decoded text names the person. Their `message` is MIME: quoted-printable
+	breaks long lines (a name may be cut in two) and encodes accents, so SQL cannot search it; the app's own e-mails
+	(reference to an SNP record) and those naming a part of the person are decoded and matched here."""
+	loose = [alternative for group in patterns for alternative in group[0]]
+	condition, values = _matching("message", [[loose]])
+	found, last = [], ""
+	while True:
+		rows = frappe.db.sql(
+			f"""SELECT `name`, `message` FROM `tabEmail Queue`
+			WHERE `name` > %(after)s AND (`reference_doctype` LIKE 'SNP %%' OR {condition})
+			ORDER BY `name` LIMIT {BATCH}""",
+			{**values, "after": last},
+		)
+		for name, message in rows:
+			if name not in exclude and _text_matches(_email_text(message), patterns):
+				found.append(name)
+		if len(rows) < BATCH:
+			return found
+		last = rows[-1][0]
+
+
+def _email_text(message: str | None) -> str:
+	"""The readable text of a MIME message: its headers and every part, decoded."""
+	import email
+	from email.header import decode_header, make_header
+
+	if not message:
+		return ""
+	parsed = email.message_from_string(message)
+	texts = []
+	for key in ("Subject", "To", "Cc", "Reply-To"):
+		if parsed.get(key):
+			try:
+				texts.append(str(make_header(decode_header(parsed[key]))))
+			except (UnicodeDecodeError, LookupError, ValueError):
+				texts.append(parsed[key])
+	for part in parsed.walk():
+		if part.is_multipart():
+			continue
+		payload = part.get_payload(decode=True)
+		if payload is None:
+			continue
+		texts.append(payload.decode(part.get_content_charset() or "utf-8", errors="replace"))
+	return "\n".join(texts) if texts else message
+
+
+def _fold(text: str) -> str:
+	"""`text` compared as MariaDB compares: case and accents ignored."""
+	import unicodedata
+
+	decomposed = unicodedata.normalize("NFKD", text)
+	return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _like_regex(pattern: str):
+	"""A LIKE pattern (\\ escapes, _ one character, % any) as a regular expression on folded text."""
+	import re
+
+	parts, i = [], 0
+	while i < len(pattern):
+		c = pattern[i]
+		if c == "\\" and i + 1 < len(pattern):
+			parts.append(re.escape(_fold(pattern[i + 1])))
+			i += 2
+			continue
+		parts.append("." if c == "_" else ".*" if c == "%" else re.escape(_fold(c)))
+		i += 1
+	return re.compile("".join(parts), re.DOTALL)
+
+
+def _text_matches(text: str, patterns) -> bool:
+	"""Python's twin of `_matching`: `text` holds every part of one group of `patterns` (any of its forms)."""
+	folded = _fold(text)
+	return any(
+		all(any(_like_regex(alternative).search(folded) for alternative in part) for part in group)
+		for group in patterns
+	)
+
+
 def _matching(column: str, patterns) -> tuple[str, dict]:
 	"""The SQL condition: `column` matches one group of `patterns` (every part of the group, any of its forms)."""
 	values, groups = {}, []
@@ -973,6 +1053,7 @@ def purge_by_content(patterns, counts: Counter) -> None:
 			names += frappe.db.sql_list(
 				f"SELECT DISTINCT `parent` FROM `tabEmail Queue Recipient` WHERE {condition}", column_values
 			)
+			names += _encoded_email_matches(patterns, exclude=set(names))
 		counts[doctype] += delete_rows(doctype, names)
 	for doctype, columns in CONTENT_BLANKED.items():
 		if not frappe.db.table_exists(doctype):
