@@ -22,7 +22,7 @@ load_demo_data() {
 	log "Loading the demo data into $site"
 	bench --site "$site" set-config mute_emails 1 >/dev/null
 	for step in cpts_snp.demo.loader.load cpts_snp.demo.year.load_year cpts_snp.demo.loader.load_finance \
-		cpts_snp.demo.partners.load cpts_snp.demo.interns.load; do
+		cpts_snp.demo.partners.load cpts_snp.demo.interns.load cpts_snp.demo.meetings.load; do
 		bench --site "$site" execute "$step" >/dev/null || die "demo loader $step failed on $site"
 	done
 }

@@ -23,4 +23,5 @@ bench --site "$DEMO_SITE" execute cpts_snp.demo.year.load_year >/dev/null
 bench --site "$DEMO_SITE" execute cpts_snp.demo.loader.load_finance >/dev/null
 bench --site "$DEMO_SITE" execute cpts_snp.demo.partners.load >/dev/null
 bench --site "$DEMO_SITE" execute cpts_snp.demo.interns.load >/dev/null
+bench --site "$DEMO_SITE" execute cpts_snp.demo.meetings.load >/dev/null
 log "Setup done in $(( $(date +%s) - started )) s"

@@ -223,6 +223,35 @@ def test_frappe_client_get_value_of_a_patients_phone_writes_a_record_row(server,
 	assert (row.reference_name, row.record_count) == (world.booking, 1)
 
 
+@pytest.mark.parametrize("key", STAFF)
+def test_a_link_check_fetching_a_patients_phone_writes_a_record_row_and_without_fields_none(
+	server, world, key
+):
+	rows = read(
+		world,
+		key,
+		lambda s: method(
+			s,
+			server,
+			"frappe.client.validate_link",
+			doctype="SNP Booking",
+			docname=world.booking,
+			fields=["patient_phone"],
+		),
+	)
+	row = the_row(rows, "SNP Booking", access_audit.RECORD)
+	assert (row.reference_name, row.record_count) == (world.booking, 1)
+	# the desk checking that a link exists reads no patient data
+	rows = read(
+		world,
+		key,
+		lambda s: method(
+			s, server, "frappe.client.validate_link", doctype="SNP Booking", docname=world.booking
+		),
+	)
+	assert rows == []
+
+
 # --- lists, exports, searches ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("key", STAFF)
 def test_a_rest_list_of_bookings_writes_one_list_row_with_the_names_and_filters(server, world, key):
@@ -541,6 +570,39 @@ def test_the_data_protection_officer_reads_the_audit_and_its_report_but_no_patie
 	assert audit_rows(dpo) == []
 
 
+def test_a_meetings_minutes_read_by_the_coordination_are_recorded_not_the_finances_read_without_them(
+	server, world
+):
+	doc = frappe.get_doc(
+		{
+			"doctype": "SNP Meeting",
+			"meeting_type": "Complex case concertation",
+			"title": "Concertation audit " + frappe.generate_hash(length=6),
+			"meeting_date": add_days(today(), -2),
+			"start_time": "18:00:00",
+			"duration_hours": 1,
+			"status": "Held",
+			"minutes": "Situation de Mme Audit, 84 ans, isolée à domicile",
+			"participants": [{"kind": "Professional", "professional": world.professional, "present": 1}],
+		}
+	).insert()
+	accountant = world.records.user(["Comptable CPTS"])
+	frappe.db.commit()
+	try:
+		rows = read(world, "coordinator", lambda s: s.get(f"{server}/api/resource/SNP Meeting/{doc.name}"))
+		assert the_row(rows, "SNP Meeting", access_audit.RECORD).reference_name == doc.name
+		clear(accountant)
+		session = _login(server, accountant)
+		answer = session.get(f"{server}/api/resource/SNP Meeting/{doc.name}")
+		assert answer.ok and "minutes" not in answer.json()["data"], answer.text[:300]
+		assert session.get(f"{server}/api/resource/SNP Meeting", params={"fields": '["name"]'}).ok
+		assert audit_rows(accountant) == []
+	finally:
+		frappe.db.rollback()
+		frappe.delete_doc("SNP Meeting", doc.name, force=True, ignore_permissions=True)
+		frappe.db.commit()
+
+
 def _row(user, timestamp, **values):
 	now = now_datetime()
 	row = {
@@ -579,7 +641,7 @@ def test_the_daily_job_deletes_only_the_rows_past_their_retention(world):
 
 
 def test_the_dpo_report_lists_the_reads_with_its_filters(world):
-	from cpts_snp.agenda.report.consultations_de_donnees_patients.consultations_de_donnees_patients import (
+	from cpts_snp.privacy.report.consultations_de_donnees_patients.consultations_de_donnees_patients import (
 		execute,
 	)
 

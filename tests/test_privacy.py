@@ -672,6 +672,61 @@ def test_the_erasure_leaves_nothing_of_the_person_in_any_table(subject, coordina
 		privacy_api.export_json(subject.request)
 
 
+def meeting_naming(professional, minutes, decisions=None):
+	return frappe.get_doc(
+		{
+			"doctype": "SNP Meeting",
+			"meeting_type": "Complex case concertation",
+			"title": "Concertation " + frappe.generate_hash(length=6),
+			"meeting_date": add_days(today(), -5),
+			"start_time": "18:00:00",
+			"duration_hours": 1,
+			"status": "Held",
+			"minutes": minutes,
+			"decisions": decisions,
+			"participants": [{"kind": "Professional", "professional": professional, "present": 1}],
+		}
+	).insert()
+
+
+def test_a_concertation_naming_the_person_is_found_exported_and_blanked_by_the_erasure(subject, coordinator):
+	e, n = subject.e, subject.n
+	born = getdate(e.patient_date_of_birth).strftime("%d/%m/%Y")
+	ours = meeting_naming(
+		subject.p1,
+		f"<p>Situation de Mme {e.patient_first_name} {e.patient_last_name.upper()}, née le {born}, isolée à "
+		f"domicile ; joignable au {e.patient_phone}.</p>",
+		decisions=f"Visite à domicile de l'infirmière chez Mme {e.patient_last_name}",
+	)
+	theirs = meeting_naming(
+		subject.p1, f"<p>Situation de Mme {n.patient_first_name} {n.patient_last_name}</p>"
+	)
+	with as_user(coordinator):
+		assert privacy_api.search(subject.request)["SNP Meeting"] == 1
+		records = frappe.get_doc("SNP Data Subject Request", subject.request).records
+		assert [r.record_name for r in records if r.record_type == "SNP Meeting"] == [ours.name]
+		url = privacy_api.export_json(subject.request)
+	data = json.loads(frappe.get_doc("File", {"file_url": url}).get_content())
+	(exported,) = data["records"]["SNP Meeting"]
+	assert exported["name"] == ours.name and "isolée" in exported["minutes"]
+	assert "participants" not in exported  # the other people of the meeting are not his data
+	cancel(subject.upcoming.name)
+	with as_user(coordinator):
+		erased = privacy_api.erase(subject.request, confirm=1)
+	assert erased["SNP Meeting"] == 1
+	kept = stored("SNP Meeting", ours.name)
+	for text in (kept.minutes, kept.decisions):
+		assert e.patient_last_name.lower() not in text.lower() and "[Anonymisé]" in text
+	assert e.patient_phone not in kept.minutes and born not in kept.minutes
+	assert "isolée à domicile" in kept.minutes and "Visite à domicile" in kept.decisions
+	# the meeting, its attendance, and the other person's meeting stay
+	assert frappe.db.count("SNP Meeting Participant", {"parent": ours.name}) == 1
+	assert stored("SNP Meeting", theirs.name).minutes == theirs.minutes
+	path = privacy._file_path(url)
+	if path and os.path.exists(path):
+		os.remove(path)
+
+
 def test_the_same_person_asked_again_gives_the_same_fingerprint(subject):
 	again = frappe.get_doc(
 		{
@@ -782,6 +837,47 @@ def test_the_results_of_a_request_are_the_servers(subject, coordinator):
 def test_the_coordination_workspace_links_the_requests():
 	workspace = frappe.get_doc("Workspace", "Soins non programmés")
 	assert {"SNP Data Subject Request", "SNP Privacy Log"} <= {link.link_to for link in workspace.links}
+
+
+def test_the_data_protection_officer_reads_the_requests_and_the_log_and_changes_nothing(subject, coordinator):
+	with as_user(coordinator):
+		privacy_api.search(subject.request)
+	privacy.anonymise_expired(commit=False)
+	dpo = make_user(["Délégué à la protection des données"], desk_user=True)
+	request_before = stored("SNP Data Subject Request", subject.request)
+	with as_user(dpo):
+		assert subject.request in frappe.get_list("SNP Data Subject Request", pluck="name")
+		assert frappe.get_list("SNP Privacy Log", pluck="name")
+		assert frappe.get_doc("SNP Data Subject Request", subject.request).records
+		for method, args in (
+			(privacy_api.search, {}),
+			(privacy_api.export_json, {}),
+			(privacy_api.export_pdf, {}),
+			(privacy_api.erase, {"confirm": 1}),
+		):
+			with pytest.raises(frappe.PermissionError):
+				method(subject.request, **args)
+		doc = frappe.get_doc("SNP Data Subject Request", subject.request)
+		doc.phone = mobile()
+		with pytest.raises(frappe.PermissionError):
+			doc.save()
+		with pytest.raises(frappe.PermissionError):
+			frappe.get_doc(
+				{"doctype": "SNP Data Subject Request", "request_type": "Access", "phone": mobile()}
+			).insert()
+		# his workspace: the audit report, the requests and the log
+		from frappe.desk.desktop import get_workspace_sidebar_items
+
+		pages = {page.name for page in get_workspace_sidebar_items()["pages"]}
+		assert "Protection des données" in pages
+	assert stored("SNP Data Subject Request", subject.request) == request_before
+	workspace = frappe.get_doc("Workspace", "Protection des données")
+	assert {
+		"SNP Data Subject Request",
+		"SNP Privacy Log",
+		"SNP Access Audit",
+		"Consultations de donnees patients",
+	} <= {link.link_to for link in workspace.links}
 
 
 # --- over HTTP: the coordination's buttons, the export downloaded, and nobody else -------------------------------

@@ -7,7 +7,13 @@ import frappe
 import pytest
 
 FRAPPE_WORKSPACES = {"Users", "Website", "Tools", "Integrations", "Build"}
-APP_WORKSPACES = {"Soins non programmés", "Télésecrétariat", "Comptabilité SNP", "Partenaire"}
+APP_WORKSPACES = {
+	"Soins non programmés",
+	"Télésecrétariat",
+	"Comptabilité SNP",
+	"Partenaire",
+	"Protection des données",
+}
 
 
 def sidebar(session, server) -> set[str]:
@@ -23,6 +29,7 @@ def sidebar(session, server) -> set[str]:
 		("Comptable CPTS", "Comptabilité SNP"),
 		("Trésorier CPTS", "Comptabilité SNP"),
 		("Partenaire SNP", "Partenaire"),
+		("Délégué à la protection des données", "Protection des données"),
 	],
 )
 def test_each_role_lands_on_its_workspace_and_sees_no_other(server, http_login, committed, role, workspace):
@@ -80,6 +87,7 @@ def test_the_role_workspaces_link_only_what_their_roles_read():
 		"Télésecrétariat": ["Télésecrétaire"],
 		"Comptabilité SNP": ["Comptable CPTS", "Trésorier CPTS"],
 		"Partenaire": ["Partenaire SNP"],
+		"Protection des données": ["Délégué à la protection des données"],
 	}.items():
 		doc = frappe.get_doc("Workspace", workspace)
 		doctypes = {link.link_to for link in doc.links if link.type == "Link" and link.link_type == "DocType"}

@@ -20,6 +20,7 @@ ROLE_DESKS = {
 	"Comptable CPTS": ("Comptabilité SNP", ("Indemnities",)),
 	"Trésorier CPTS": ("Comptabilité SNP", ("Indemnities",)),
 	"Partenaire SNP": ("Partenaire", ("Partners",)),
+	"Délégué à la protection des données": ("Protection des données", ("Privacy",)),
 }
 ROLE_WORKSPACES = {workspace for workspace, _modules in ROLE_DESKS.values()}
 

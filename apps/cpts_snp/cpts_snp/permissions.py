@@ -825,7 +825,8 @@ def swap_has_permission(doc, ptype=None, user=None) -> bool | None:
 
 
 # --- The access audit (cpts_snp.services.access_audit): read by the coordination and the DPO, written by nobody ------
-AUDIT_READERS = COORDINATION | {"Délégué à la protection des données"}
+DPO = "Délégué à la protection des données"
+AUDIT_READERS = COORDINATION | {DPO}
 
 
 def audit_query(user: str | None = None) -> str:
@@ -849,13 +850,19 @@ def staff_only_has_permission(doc, ptype=None, user=None) -> bool | None:
 	return None if is_staff(user or frappe.session.user) else False
 
 
-def coordination_only_query(user: str | None = None) -> str:
-	"""Records for the coordination only (RGPD requests and their log): not the télésecrétariat nor finance."""
-	return "" if _is_coordination(user or frappe.session.user) else "1 = 0"
+def privacy_query(user: str | None = None) -> str:
+	"""RGPD requests and the log of the retention job: the coordination's, read by the data protection officer;
+	not the télésecrétariat's nor finance's."""
+	user = user or frappe.session.user
+	return "" if _is_coordination(user) or DPO in frappe.get_roles(user) else "1 = 0"
 
 
-def coordination_only_has_permission(doc, ptype=None, user=None) -> bool | None:
-	return None if _is_coordination(user or frappe.session.user) else False
+def privacy_has_permission(doc, ptype=None, user=None) -> bool | None:
+	"""The coordination handles them; the data protection officer reads (prints, exports) them, changes nothing."""
+	user = user or frappe.session.user
+	if _is_coordination(user):
+		return None
+	return None if ptype in READ_TYPES and ptype != "share" and DPO in frappe.get_roles(user) else False
 
 
 def _is_coordination(user: str) -> bool:
@@ -892,9 +899,9 @@ RECORD_RULES = {
 	"SNP Sector": (shared_query, shared_has_permission),
 	"SNP Protocol": (shared_query, shared_has_permission),
 	"SNP Settings": (shared_query, shared_has_permission),
-	# a person's requests about his data (RGPD) and the log of the retention job: the coordination's
-	"SNP Data Subject Request": (coordination_only_query, coordination_only_has_permission),
-	"SNP Privacy Log": (coordination_only_query, coordination_only_has_permission),
+	# a person's requests about his data (RGPD) and the log of the retention job: the coordination's, the DPO reads
+	"SNP Data Subject Request": (privacy_query, privacy_has_permission),
+	"SNP Privacy Log": (privacy_query, privacy_has_permission),
 	"SNP Access Audit": (audit_query, audit_has_permission),
 }
 

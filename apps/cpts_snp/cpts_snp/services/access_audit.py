@@ -33,7 +33,8 @@ from cpts_snp.choices import CHOICES
 
 AUDIT_DOCTYPE = "SNP Access Audit"
 # The doctypes holding patient data (identity, phone, e-mail, reason): bookings, calls, patients, call-back
-# requests, absences (the bookings they hit, SNP Absence Booking) and the messages sent to patients.
+# requests, absences (the bookings they hit, SNP Absence Booking), the messages sent to patients and the minutes of
+# concertation meetings (complex cases are patients).
 AUDITED = frozenset(
 	{
 		"SNP Booking",
@@ -43,8 +44,12 @@ AUDITED = frozenset(
 		"SNP Absence",
 		"SNP Absence Booking",
 		"SNP Message Log",
+		"SNP Meeting",
 	}
 )
+# Doctypes whose patient data sit at a permission level (a concertation meeting's minutes and decisions, level 1):
+# a user who cannot read that level reads no patient data there and is not recorded.
+AUDITED_LEVEL = {"SNP Meeting": 1}
 # ptypes that read a record (a check for write, create, delete… is not a read)
 READS = frozenset({None, "read", "print", "email", "export", "report"})
 # The kinds of read (SNP Access Audit.kind): record, list, report, export, print or PDF, search
@@ -67,6 +72,8 @@ EXPORT_METHODS = frozenset(
 		"frappe.core.doctype.data_export.exporter.export_data",
 	}
 )
+# Methods reading one record's values through a list query (frappe.client.validate_link asks get_value)
+RECORD_METHODS = frozenset({"frappe.client.get_value", "frappe.client.validate_link"})
 MAX_NAMES = 100  # names kept on a list row (the count says how many there were)
 MAX_TEXT = 1000  # characters of the filters kept
 
@@ -76,6 +83,8 @@ def note_document(doc, ptype, user: str) -> None:
 	"""Document check of an app record (permissions.has_permission): a read of a stored record of patient data by
 	the session's staff user, in a request."""
 	if doc.doctype not in AUDITED or ptype not in READS or not _audited_request(user):
+		return
+	if not _reads_patient_level(doc.doctype, user):
 		return
 	if not doc.name or doc.is_new():
 		return
@@ -87,10 +96,12 @@ def note_list(doctype: str, user: str) -> None:
 	(its `doctype` argument, or the REST path); names and count are read from the answer at the end."""
 	if doctype not in AUDITED or not _audited_request(user) or _requested_doctype() != doctype:
 		return
+	if not _reads_patient_level(doctype, user):
+		return
 	method = _method()
 	if method in COUNT_METHODS:
 		return
-	kind = _kind(RECORD if method == "frappe.client.get_value" else LIST)
+	kind = _kind(RECORD if method in RECORD_METHODS else LIST)
 	_pending()["lists"].setdefault((doctype, kind), {"names": None, "from_answer": True})
 
 
@@ -122,6 +133,11 @@ def _audited_request(user: str) -> bool:
 			bool(STAFF_ROLES.intersection(frappe.get_roles(user))),
 		)
 	return known[1]
+
+
+def _reads_patient_level(doctype: str, user: str) -> bool:
+	level = AUDITED_LEVEL.get(doctype)
+	return not level or level in frappe.get_meta(doctype).get_permlevel_access("read", user=user)
 
 
 def _pending() -> dict:

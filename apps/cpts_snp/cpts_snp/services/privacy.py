@@ -501,7 +501,85 @@ def find_records(person: Person) -> dict[str, list[str]]:
 		)
 	phones, _emails, spellings = _contacts(found)
 	found["SNP Partner Access Log"] = _partner_logs(person, phones, spellings)
+	found["SNP Meeting"] = _meetings(_patterns(person, phones | {person.phone} - {None}, (), spellings))
 	return {doctype: sorted(set(names)) for doctype, names in found.items()}
+
+
+# A concertation meeting on a complex case names its patient in its minutes and decisions: what the meeting
+# holds of the person (its participants are professionals and partners' people, not him).
+MEETING = "SNP Meeting"
+MEETING_TEXTS = ("minutes", "decisions")
+MEETING_EXPORTED = ("name", "title", "meeting_type", "meeting_date", *MEETING_TEXTS)
+
+
+def _meetings(patterns) -> list[str]:
+	"""The meetings whose minutes or decisions name the person (his name with his first name or birth date, his
+	phone)."""
+	if not patterns:
+		return []
+	conditions, values = [], {}
+	for column in MEETING_TEXTS:
+		condition, column_values = _matching(column, patterns)
+		conditions.append(condition)
+		values.update(column_values)
+	return frappe.db.sql_list(f"SELECT `name` FROM `tab{MEETING}` WHERE {' OR '.join(conditions)}", values)
+
+
+def erase_from_meetings(names, person, phones, spellings, counts: Counter) -> None:
+	"""Replace, in the minutes and decisions of `names`, what names the person (his names, phone, birth date) by
+	the marker: the meeting, its other contents, its attendance and its payment stay."""
+	words = _identity_words(person, phones, spellings)
+	for name, *texts in frappe.db.sql(
+		f"SELECT `name`, {', '.join(f'`{c}`' for c in MEETING_TEXTS)} FROM `tab{MEETING}` WHERE `name` IN %s",
+		(tuple(names),),
+	):
+		changed = {}
+		for column, text in zip(MEETING_TEXTS, texts, strict=True):
+			blanked = _replace_folded(text, words, f"[{MARKER}]") if text else text
+			if blanked != text:
+				changed[column] = blanked
+		if changed:
+			frappe.db.set_value(MEETING, name, changed, update_modified=False)
+			counts[MEETING] += 1
+
+
+def _identity_words(person, phones, spellings) -> list[str]:
+	"""What to blank in free text, longest first: « first last », « last first », the last name, the phones and
+	the birth date in its usual forms."""
+	lasts = {person.last, *(spellings or {}).get("last", ())} - {None, ""}
+	firsts = {person.first, *(spellings or {}).get("first", ())} - {None, ""}
+	words = {f"{a} {b}" for last in lasts for first in firsts for a, b in ((first, last), (last, first))}
+	words |= lasts
+	for phone in phones:
+		words |= _phone_variants(phone)
+	if person.by_identity and person.born:
+		born = person.born
+		words |= {born.isoformat(), born.strftime("%d/%m/%Y"), born.strftime("%d-%m-%Y")}
+	return sorted(words, key=len, reverse=True)
+
+
+def _replace_folded(text: str, words, marker: str) -> str:
+	"""`text` with every occurrence of `words` (case and accents ignored, a space or a hyphen alike) replaced."""
+	import re
+
+	folded, origin = [], []
+	for index, char in enumerate(text):
+		for folded_char in _fold(char):
+			folded.append(folded_char)
+			origin.append(index)
+	folded = "".join(folded)
+	spans = []
+	for word in words:
+		pattern = r"[\s\-]+".join(re.escape(part) for part in re.split(r"[\s\-]+", _fold(word)) if part)
+		if not pattern:
+			continue
+		for match in re.finditer(pattern, folded):
+			start, end = origin[match.start()], origin[match.end() - 1] + 1
+			if not any(start < e and s < end for s, e in spans):
+				spans.append((start, end))
+	for start, end in sorted(spans, reverse=True):
+		text = text[:start] + marker + text[end:]
+	return text
 
 
 def _patients(person: Person) -> list[str]:
@@ -731,6 +809,7 @@ def records_of(found: dict[str, list[str]]) -> list[dict]:
 		"SNP SAS Message": "creation",
 		"SNP Debrief": "creation",
 		"SNP Partner Access Log": "timestamp",
+		MEETING: "meeting_date",
 	}
 	rows = []
 	for doctype, names in found.items():
@@ -806,6 +885,10 @@ def export_data(request, found: dict) -> dict:
 			records[doctype] = [
 				clean(frappe.get_doc(doctype, name).as_dict(convert_dates_to_str=True)) for name in names
 			]
+			if doctype == MEETING:
+				records[doctype] = [
+					{k: v for k, v in row.items() if k in MEETING_EXPORTED} for row in records[doctype]
+				]
 	return {
 		"request": request.name,
 		"controller": get_settings().get("legal_name") or get_settings().get("cpts_name"),
@@ -887,7 +970,7 @@ def render_pdf_html(data: dict) -> str:
 			records.append({"name": row.get("name"), "fields": fields})
 		sections.append({"title": _(doctype), "records": records})
 	return frappe.render_template(
-		"cpts_snp/agenda/doctype/snp_data_subject_request/data_export.html",
+		"cpts_snp/privacy/doctype/snp_data_subject_request/data_export.html",
 		{
 			"title": _("Your personal data"),
 			"intro": _("Data held by {0} about the person of request {1}, on {2}").format(
@@ -935,6 +1018,8 @@ def erase(name: str) -> dict:
 	)
 	delete_orphan_patients(counts, only=sorted(patients))
 	phones |= {person.phone} if person.phone else set()
+	if found[MEETING]:
+		erase_from_meetings(found[MEETING], person, phones, spellings, counts)
 	purge_by_content(_patterns(person, phones, emails, spellings), counts)
 	# the request forgets the person: the exports sent, the records listed, the identity typed
 	counts["File"] += delete_files(REQUEST, [request.name])
