@@ -31,7 +31,9 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ["/snp", "/snp/creneaux", "/snp/rendez-vous", "/permanences"]
+PAGES = ["/snp/connexion", "/snp", "/snp/creneaux", "/snp/rendez-vous", "/permanences"]
+# pages opened without a session: the doctors' login page (the first page of a doctor's day), the public page
+GUEST_PAGES = {"/snp/connexion", "/permanences", "/login"}
 # Frappe's own login page (its web base, icon sprite included), shown for comparison: not one of the app's pages
 FRAPPES = ["/login"]
 FAST_3G = {
@@ -204,7 +206,7 @@ def measure(browser, base, path, user, password) -> tuple[dict, dict]:
 		ignore_https_errors=True, locale="fr-FR", timezone_id="Europe/Paris", viewport=PHONE, is_mobile=True
 	)
 	try:
-		if path.startswith("/snp"):
+		if path not in GUEST_PAGES:
 			login = context.request.post(f"{base}/api/method/login", form={"usr": user, "pwd": password})
 			if not login.ok:
 				raise RuntimeError(f"login of {user} refused: {login.status} (is the demo data loaded?)")
