@@ -93,6 +93,8 @@ fixtures = [
 # FHIR R4 facade for the SAS platform (/fhir and /fhir/ps: the guide's two flows): JSON answers with real HTTP
 # statuses. A page renderer of the app only: Frappe's own path resolver stays in charge of every address.
 page_renderer = ["cpts_snp.api.fhir.FHIRRenderer"]
+# Frappe routes no PUT to page renderers: the conditional update PUT [base]/Practitioner (INT_R02) is served here
+before_request = ["cpts_snp.api.fhir.serve_put"]
 
 website_route_rules = [
 	{"from_route": "/snp/rendez-vous", "to_route": "snp/rendez_vous"},

@@ -110,6 +110,9 @@ SERVER_OWNED = {
 		SERVER_ONLY,
 	),
 	"SNP Partner": (("users", "certificate_cn", "certificate_ou", "certificate_user"), COORDINATION),
+	# a regulator account as the SAS platform manages it (INT_R02, cpts_snp.services.sas_regulators): its
+	# identifiers and authorisation are the platform's, whoever edits the partner's list of users
+	"SNP Partner User": (("national_id", "sas_id", "active", "sas_managed", "sas_updated_on"), SERVER_ONLY),
 	# who confirmed a meeting's attendance, and when: cpts_snp.services.meetings.confirm_attendance only
 	"SNP Meeting": (("confirmed_by", "confirmed_on"), SERVER_ONLY),
 }
@@ -127,7 +130,10 @@ def server_write(doc):
 def guard_server_owned(doc, method=None) -> None:
 	"""Before every save of an app doctype (doc_events): refuse a change of a server-owned field (or of a child
 	row's parent) unless the app's code made it or the user holds a role entitled to it."""
-	if doc.is_new() or doc.flags.cpts_server_write or doc.flags.ignore_permissions:
+	if doc.flags.cpts_server_write or doc.flags.ignore_permissions:
+		return
+	_guard_server_owned_rows(doc)
+	if doc.is_new():
 		return
 	fields, entitled = SERVER_OWNED.get(doc.doctype, ((), SERVER_ONLY))
 	if doc.get("parenttype"):
@@ -142,6 +148,32 @@ def guard_server_owned(doc, method=None) -> None:
 			_("{0} is set by the application and cannot be changed here: {1}").format(_(doc.doctype), labels),
 			frappe.PermissionError,
 		)
+
+
+def _guard_server_owned_rows(doc) -> None:
+	"""The rows of `doc`'s child tables whose doctype has server-owned fields (saved with their parent, so no
+	hook of their own runs): a stored row keeps their values, a new row comes with their defaults, unless the user
+	holds a role entitled to them."""
+	for table in doc.meta.get_table_fields():
+		fields, entitled = SERVER_OWNED.get(table.options, ((), SERVER_ONLY))
+		if not fields or (entitled and entitled.intersection(frappe.get_roles())):
+			continue
+		stored = {}
+		if not doc.is_new():
+			before = doc.get_doc_before_save() or frappe.get_doc(doc.doctype, doc.name)
+			stored = {row.name: row for row in before.get(table.fieldname) or []}
+		blank = frappe.new_doc(table.options)
+		for row in doc.get(table.fieldname) or []:
+			reference = stored.get(row.name, blank)
+			changed = [field for field in fields if _value(reference, field) != _value(row, field)]
+			if changed:
+				labels = ", ".join(_(row.meta.get_label(field)) for field in changed)
+				frappe.throw(
+					_("{0} is set by the application and cannot be changed here: {1}").format(
+						_(row.doctype), labels
+					),
+					frappe.PermissionError,
+				)
 
 
 def _value(doc, field):

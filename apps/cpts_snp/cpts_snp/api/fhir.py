@@ -16,6 +16,13 @@ Two bases, one per flow of the guide:
 	GET  [base]/Schedule?actor=Practitioner/<id>, [base]/Practitioner?identifier=urn:oid:1.2.250.1.71.4.2.1|8…
 	GET  /fhir/HealthcareService/cpts, /fhir/Organization/cpts (CPTS flow)
 
+INT_R02, the regulators' accounts the SAS platform manages (profile FrPractitionerRegul), on both bases, for
+the users of an active SAS / SAMU partner only (cpts_snp.services.sas_regulators):
+
+	POST [base]/Practitioner                                   creates the account (201, or 200 if known)
+	PUT  [base]/Practitioner?identifier=system|value           updates it, creates it when unknown (200 / 201)
+	GET  [base]/Practitioner/regul-<id>                        the account as stored (the Location answered)
+
 and, the CPTS's own extension (not in the guide), on /fhir:
 
 	GET  /fhir/OperationDefinition/Appointment-cancel                    the definition of $cancel (no login)
@@ -25,12 +32,13 @@ and, the CPTS's own extension (not in the guide), on /fhir:
 	POST /fhir/Appointment/<id>/$cancel  (Parameters: reason)             cancels one of the caller's bookings
 
 Answers are `application/fhir+json`; refusals are OperationOutcome resources with their real HTTP status
-(400 malformed, 401 not authenticated, 403 forbidden, 404 unknown, 406 format, 409 slot taken, 429 too many
-requests, 503 not configured). Only staff and users of an active partner may call it. Thin: parsing and mapping
-in cpts_snp.exports.fhir, reads in cpts_snp.services.sas_directory and cpts_snp.services.partners, booking in
-cpts_snp.services.booking.book_slot.
+(400 malformed, 401 not authenticated, 403 forbidden, 404 unknown, 406 format, 409 slot taken, 422 business
+rule, 429 too many requests, 503 not configured). Only staff and users of an active partner may call it. Thin:
+parsing and mapping in cpts_snp.exports.fhir, reads in cpts_snp.services.sas_directory and
+cpts_snp.services.partners, booking in cpts_snp.services.booking.book_slot.
 """
 
+import json
 from functools import lru_cache
 
 import frappe
@@ -41,7 +49,7 @@ from werkzeug.wrappers import Response
 
 from cpts_snp.exceptions import PartnerRateLimitError, SlotUnavailableError
 from cpts_snp.exports import fhir
-from cpts_snp.services import partners, sas_directory
+from cpts_snp.services import partners, sas_directory, sas_regulators
 from cpts_snp.services.booking import book_slot
 from cpts_snp.services.sas_booking import agenda_url
 
@@ -63,6 +71,31 @@ class FHIRRenderer(BaseRenderer):
 
 	def render(self):
 		return handle(frappe.request.method, self.path.split("/")[1:])
+
+
+def serve_put() -> None:
+	"""hooks.before_request: Frappe hands page renderers GET, HEAD and POST only (any other method outside /api is
+	404), so a PUT to the facade (the conditional update of a regulator account) is served here. Frappe has
+	resolved the session; the API token is checked as Frappe does next (validate_auth). What it wrote is
+	committed as Frappe commits a POST, and the answer goes back through an HTTPException carrying it (Frappe
+	returns it as is)."""
+	from frappe.auth import validate_auth
+	from werkzeug.exceptions import HTTPException
+
+	request = frappe.request
+	path = (request.path if request else "").strip("/")
+	if not request or request.method != "PUT" or not is_fhir_path(path):
+		return
+	try:
+		validate_auth()
+	except frappe.AuthenticationError:
+		frappe.db.rollback()
+		response = respond(fhir.operation_outcome(_("Not permitted"), "login"), 401)
+	else:
+		response = handle("PUT", path.split("/")[1:])
+		if response.status_code < 400:
+			frappe.db.commit()
+	raise HTTPException(response=response)
 
 
 def handle(method: str, parts: list[str]) -> Response:
@@ -90,7 +123,7 @@ def handle(method: str, parts: list[str]) -> Response:
 
 
 def classify(e: Exception) -> tuple[int, str]:
-	if isinstance(e, fhir.FHIRRequestError):
+	if isinstance(e, fhir.FHIRRequestError | sas_regulators.RegulatorError):
 		return e.status, e.code
 	if isinstance(e, frappe.AuthenticationError):
 		return 401, "login"
@@ -120,6 +153,8 @@ def dispatch(method: str, parts: list[str], partner, flow: str) -> Response:
 		)
 	if resource == "Appointment":
 		return dispatch_appointment(method, parts, partner)
+	if resource == "Practitioner" and method in ("POST", "PUT"):
+		return write_regulator(method, parts, partner, flow)
 	if method != "GET":
 		raise fhir.FHIRRequestError(
 			_("Method {0} is not supported here").format(method), 405, "not-supported"
@@ -127,6 +162,8 @@ def dispatch(method: str, parts: list[str], partner, flow: str) -> Response:
 	if len(parts) > 2:
 		raise fhir.FHIRRequestError(_("Unknown address {0}").format("/".join(parts)), 404, "not-found")
 	if len(parts) == 2:
+		if resource == "Practitioner" and parts[1].startswith(sas_regulators.ID_PREFIX):
+			return read_regulator(parts[1], partner)
 		return read(resource, parts[1], flow)
 	if resource == "Slot":
 		return search_slots(partner, flow)
@@ -376,6 +413,85 @@ def cancel_appointment(name: str, partner) -> Response:
 	log(partner, "Booking cancelled", f"Appointment/{booking.name}", 1)
 	row = partners.bookings(names=[booking.name])[0]
 	return respond(fhir.appointment(row, get_system_timezone()))
+
+
+def ensure_regulation(partner) -> None:
+	"""Regulators' accounts are the SAS platform's: only a user of an active SAS / SAMU partner manages them,
+	and not a regulator account the platform itself created, nor one it disabled."""
+	if not partner or partner.partner_type not in partners.REGULATED_TYPES:
+		frappe.throw(
+			_("The regulators' accounts are managed by the SAS platform only"), frappe.PermissionError
+		)
+	caller = frappe.db.get_value(
+		"SNP Partner User",
+		{"parenttype": "SNP Partner", "parent": partner.name, "user": frappe.session.user},
+		["active", "sas_managed"],
+		as_dict=True,
+	)
+	if not caller or caller.sas_managed or not caller.active:
+		frappe.throw(
+			_("The regulators' accounts are managed by the SAS platform only"), frappe.PermissionError
+		)
+
+
+def write_regulator(method: str, parts: list[str], partner, flow: str) -> Response:
+	"""INT_R02: `POST [base]/Practitioner` (create; a known identifier updates) and the conditional update
+	`PUT [base]/Practitioner?identifier=system|value` (an unknown one creates)."""
+	ensure_regulation(partner)
+	if len(parts) != 1:
+		raise fhir.FHIRRequestError(
+			_(
+				"A regulator account is updated by its identifier: PUT [base]/Practitioner?identifier=system|value"
+			),
+			405,
+			"not-supported",
+		)
+	params = search_params()
+	fhir.check_format(params)
+	match = None
+	if method == "PUT":
+		values = params.get("identifier") or []
+		if len(values) != 1:
+			raise fhir.FHIRRequestError(
+				_("Give one identifier: PUT [base]/Practitioner?identifier=system|value"), 400, "invalid"
+			)
+		match = sas_regulators.parse_match(values[0])
+	try:
+		try:
+			resource = json.loads(frappe.request.get_data() or b"")
+		except ValueError:
+			raise fhir.FHIRRequestError(_("The body is not valid JSON"), 400, "invalid") from None
+		row, created = sas_regulators.upsert(resource, partner, match)
+	except (fhir.FHIRRequestError, frappe.ValidationError, frappe.PermissionError) as e:
+		frappe.db.rollback()
+		partners.log_access(
+			"Regulator account refused",
+			"Practitioner",
+			str(getattr(e, "diagnostics", e))[:500],
+			0,
+			partner.name,
+		)
+		frappe.db.commit()
+		raise
+	resource_id = sas_regulators.practitioner_id(row.name)
+	log(partner, "Regulator account", f"Practitioner/{resource_id}", 1)
+	return respond(
+		sas_regulators.practitioner(row),
+		201 if created else 200,
+		{"Location": f"{base_url(flow)}/Practitioner/{resource_id}"},
+	)
+
+
+def read_regulator(resource_id: str, partner) -> Response:
+	"""A regulator account of the caller's SAS / SAMU partner, as stored; « not found » for anyone else."""
+	row = None
+	if partner and partner.partner_type in partners.REGULATED_TYPES and fhir.is_resource_id(resource_id):
+		row = sas_regulators.row_of(partner, resource_id)
+	if not row:
+		raise fhir.FHIRRequestError(
+			_("{0} {1} not found").format("Practitioner", resource_id), 404, "not-found"
+		)
+	return respond(sas_regulators.practitioner(row))
 
 
 def log(partner, action: str, resource: str, count: int) -> None:

@@ -19,6 +19,7 @@ from cpts_snp.rules.identifiers import practitioner_identifier
 from cpts_snp.services import partners
 from cpts_snp.services.booking import book_slot, patient_details
 from cpts_snp.services.places import label_of
+from cpts_snp.services.sas_regulators import is_active_row
 
 AGENDA_PATH = "/sas/agenda/"
 ORIGIN_SAS = "sas"
@@ -70,6 +71,8 @@ def caller(origin: str | None) -> frappe._dict:
 		)
 	elif partner and partner.partner_type not in partners.REGULATED_TYPES:
 		result.notice = _("Booking through the SAS link is reserved to the SAS regulation")
+	elif partner and not is_active_row(frappe.session.user, partner):
+		result.notice = _("Your regulator account has been disabled by the SAS platform")
 	elif not is_from_sas(origin):
 		result.notice = _(
 			"Read only: booking as a regulator is possible only when you come from the SAS platform"
@@ -80,16 +83,27 @@ def caller(origin: str | None) -> frappe._dict:
 
 
 def operator_identity(user: str, partner=None) -> dict:
-	"""Who booked, as the SAS names a regulator: IDNPS ("8" + RPPS) when the regulator's RPPS is known (the
-	RPPS of his partner user row, the one Pro Santé Connect identifies him by), otherwise INTRN with his
-	login."""
-	rpps = None
+	"""Who booked, as the SAS names a regulator (INT_R03 appointmentOperator), from his partner user row: the
+	national identifier the SAS platform gave his account (IDNPS, as sent, cpts_snp.services.sas_regulators),
+	else its SAS technical identifier (INTRN, a UUID), else IDNPS "8" + the row's RPPS (the one Pro Santé
+	Connect identifies him by); his login (INTRN) only as the last resort (staff, a row without any of them)."""
+	row = {}
 	if partner:
-		rpps = frappe.db.get_value(
-			"SNP Partner User", {"parenttype": "SNP Partner", "parent": partner.name, "user": user}, "rpps"
+		row = (
+			frappe.db.get_value(
+				"SNP Partner User",
+				{"parenttype": "SNP Partner", "parent": partner.name, "user": user},
+				["rpps", "national_id", "sas_id"],
+				as_dict=True,
+			)
+			or {}
 		)
-	idnps = practitioner_identifier(rpps, None) if rpps else None
 	name = frappe.db.get_value("User", user, "full_name") or user
+	if row.get("national_id"):
+		return {"operator_id_type": "IDNPS", "operator_id": row["national_id"], "operator_name": name}
+	if row.get("sas_id"):
+		return {"operator_id_type": "INTRN", "operator_id": row["sas_id"], "operator_name": name}
+	idnps = practitioner_identifier(row["rpps"], None) if row.get("rpps") else None
 	if idnps:
 		return {"operator_id_type": "IDNPS", "operator_id": idnps, "operator_name": name}
 	return {"operator_id_type": "INTRN", "operator_id": user, "operator_name": name}
