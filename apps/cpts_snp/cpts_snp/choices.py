@@ -82,6 +82,8 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
 		"Book",
 		"Booking refused",
 		"Booking cancelled",
+		"Regulator account",
+		"Regulator account refused",
 	),
 	("SNP SAS Message", "operation"): ("create", "update"),
 	("SNP SAS Message", "booking_status"): ("Booked", "Honoured", "No-show", "Cancelled"),
