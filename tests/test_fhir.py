@@ -536,6 +536,13 @@ def test_the_capability_statement_declares_what_the_guides_capability_statement_
 		assert set(resource.get("searchInclude", [])) <= set(mine.get("searchInclude", []))
 		definitions = {p.get("definition") for p in mine.get("searchParam", [])}
 		assert {p["definition"] for p in resource.get("searchParam", [])} <= definitions
+	# the regulators' accounts the SAS platform manages on both bases (tests/test_sas_regulators.py)
+	practitioner = offered["Practitioner"]
+	assert {"create", "update"} <= {i["code"] for i in practitioner["interaction"]}
+	assert practitioner["conditionalUpdate"] is True
+	assert practitioner["supportedProfile"] == [
+		"https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/FrPractitionerRegul"
+	]
 	if path == "/fhir":
 		appointment = offered["Appointment"]
 		assert [(o["name"], o["definition"]) for o in appointment["operation"]] == [

@@ -832,6 +832,9 @@ def operation_outcome(diagnostics: str, code: str = "invalid", severity: str = "
 	}
 
 
+REGULATOR_PROFILE = "https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/FrPractitionerRegul"
+
+
 def capability_statement(
 	base_url: str, version: str, published: datetime, timezone: str, flow: str = CPTS_FLOW
 ) -> dict:
@@ -892,7 +895,20 @@ def capability_statement(
 		{
 			"type": "Practitioner",
 			"profile": PROFILES["practitioner"],
-			"interaction": [{"code": "read"}, {"code": "search-type"}],
+			# the regulators' accounts the SAS platform manages (« Gestion des comptes régulateurs »,
+			# cpts_snp.services.sas_regulators): create, and the conditional update by identifier
+			"supportedProfile": [REGULATOR_PROFILE],
+			"documentation": _(
+				"Doctors of the directory (read, search); regulators' accounts of the SAS platform "
+				"(create, conditional update by identifier, profile FrPractitionerRegul)"
+			),
+			"interaction": [
+				{"code": "read"},
+				{"code": "search-type"},
+				{"code": "create"},
+				{"code": "update"},
+			],
+			"conditionalUpdate": True,
 			"searchParam": [
 				{
 					"name": "identifier",

@@ -20,10 +20,11 @@ import frappe
 from frappe import _
 from frappe.utils import cint, now_datetime, validate_email_address
 
+from cpts_snp.exports.fhir import REGULATOR_PROFILE
 from cpts_snp.permissions import server_write
 from cpts_snp.services.partners import PARTNER_ROLE
 
-PROFILE = "https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/FrPractitionerRegul"
+PROFILE = REGULATOR_PROFILE  # declared once, with the CapabilityStatement that offers it
 NATIONAL_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
 SAS_SYSTEM = "urn:oid:1.2.250.1.213.3.6"
 SOURCE = SAS_SYSTEM  # meta.source of every request of the platform
