@@ -858,6 +858,8 @@ def swap_has_permission(doc, ptype=None, user=None) -> bool | None:
 
 # --- The access audit (cpts_snp.services.access_audit): read by the coordination and the DPO, written by nobody ------
 DPO = "Délégué à la protection des données"
+# what the DPO does with the RGPD requests and their log: reads, prints, exports; never shares nor e-mails them
+DPO_READS = frozenset({None, "read", "select", "print", "report", "export"})
 AUDIT_READERS = COORDINATION | {DPO}
 
 
@@ -894,7 +896,7 @@ def privacy_has_permission(doc, ptype=None, user=None) -> bool | None:
 	user = user or frappe.session.user
 	if _is_coordination(user):
 		return None
-	return None if ptype in READ_TYPES and ptype != "share" and DPO in frappe.get_roles(user) else False
+	return None if ptype in DPO_READS and DPO in frappe.get_roles(user) else False
 
 
 def _is_coordination(user: str) -> bool:

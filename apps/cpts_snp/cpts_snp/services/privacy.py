@@ -517,12 +517,8 @@ def _meetings(patterns) -> list[str]:
 	phone)."""
 	if not patterns:
 		return []
-	conditions, values = [], {}
-	for column in MEETING_TEXTS:
-		condition, column_values = _matching(column, patterns)
-		conditions.append(condition)
-		values.update(column_values)
-	return frappe.db.sql_list(f"SELECT `name` FROM `tab{MEETING}` WHERE {' OR '.join(conditions)}", values)
+	condition, values = _matching_any(MEETING_TEXTS, patterns)
+	return frappe.db.sql_list(f"SELECT `name` FROM `tab{MEETING}` WHERE {condition}", values)
 
 
 def erase_from_meetings(names, person, phones, spellings, counts: Counter) -> None:
@@ -554,7 +550,7 @@ def _identity_words(person, phones, spellings) -> list[str]:
 		words |= _phone_variants(phone)
 	if person.by_identity and person.born:
 		born = person.born
-		words |= {born.isoformat(), born.strftime("%d/%m/%Y"), born.strftime("%d-%m-%Y")}
+		words |= set(_birth_date_forms(born))
 	return sorted(words, key=len, reverse=True)
 
 
@@ -694,7 +690,7 @@ def _patterns(person: Person, phones, emails, spellings=None) -> list[list[str]]
 				first |= _text_variants(spelling)
 			groups.append([last, sorted(first)])
 		born = person.born
-		groups.append([last, [born.isoformat(), born.strftime("%d/%m/%Y"), born.strftime("%d-%m-%Y")]])
+		groups.append([last, _birth_date_forms(born)])
 	for phone in {p for p in phones if p}:
 		groups.append([sorted(_phone_variants(phone))])
 	for email in {e for e in emails if e}:
@@ -780,6 +776,21 @@ def _text_matches(text: str, patterns) -> bool:
 		all(any(_like_regex(alternative).search(folded) for alternative in part) for part in group)
 		for group in patterns
 	)
+
+
+def _birth_date_forms(born) -> list[str]:
+	"""A birth date as records and people write it: 1931-05-23, 23/05/1931, 23-05-1931."""
+	return [born.isoformat(), born.strftime("%d/%m/%Y"), born.strftime("%d-%m-%Y")]
+
+
+def _matching_any(columns, patterns) -> tuple[str, dict]:
+	"""The SQL condition: one of `columns` matches `patterns` (see `_matching`)."""
+	conditions, values = [], {}
+	for column in columns:
+		condition, column_values = _matching(column, patterns)
+		conditions.append(condition)
+		values.update(column_values)
+	return "(" + " OR ".join(conditions) + ")", values
 
 
 def _matching(column: str, patterns) -> tuple[str, dict]:
@@ -1123,16 +1134,10 @@ def purge_by_content(patterns, counts: Counter) -> None:
 		if not frappe.db.table_exists(doctype):
 			continue
 		columns = [column for column in columns if frappe.db.has_column(doctype, column)]
-		conditions, values = [], {}
-		for column in columns:
-			condition, column_values = _matching(column, patterns)
-			conditions.append(condition)
-			values.update(column_values)
-		if not conditions:
+		if not columns:
 			continue
-		names = frappe.db.sql_list(
-			f"SELECT `name` FROM `tab{doctype}` WHERE {' OR '.join(conditions)}", values
-		)
+		condition, values = _matching_any(columns, patterns)
+		names = frappe.db.sql_list(f"SELECT `name` FROM `tab{doctype}` WHERE {condition}", values)
 		if doctype == "Email Queue":
 			condition, column_values = _matching("recipient", patterns)
 			names += frappe.db.sql_list(
