@@ -80,9 +80,19 @@ def test_a_new_patient_is_created_with_the_booking_identity(professional):
 def test_the_call_of_a_desk_booking_points_at_the_patient_and_the_two_questions_decide_the_supplement(
 	professional,
 ):
-	slot = make_slot(
-		professional, (now_datetime() + timedelta(hours=5)).replace(second=0, microsecond=0)
-	).name
+	# within the 48 h horizon and outside the PDSA hours, whatever the hour the suite runs at (now + 5 h fell in
+	# the evening PDSA after 15:00)
+	from cpts_snp.rules.pdsa import is_pdsa
+	from cpts_snp.services.settings import pdsa_schedule
+
+	start = (now_datetime() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+	start = next(
+		moment
+		for moment in (start + timedelta(hours=h) for h in range(46))
+		if not is_pdsa(moment, pdsa_schedule())
+		and not is_pdsa(moment + timedelta(minutes=30), pdsa_schedule())
+	)
+	slot = make_slot(professional, start).name
 	booking, call = book_and_log_call(
 		slot, PATIENT, {"caller_type": "Patient"}, regulated=1, patient_of_doctor=1
 	)
